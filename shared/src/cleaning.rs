@@ -1,0 +1,292 @@
+//! Cleaning (spec section 2): which messages are kept, under which role, and why the others
+//! were dropped.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use aho_corasick::AhoCorasick;
+use serde::{Deserialize, Serialize};
+
+use crate::conversation::{Message, Role};
+use crate::export::{ChatValue, Item, RawExport, RawMessage};
+use crate::time::parse_timestamp;
+
+/// The default autoresponse pattern (the USSD self-service code the bots advertise).
+pub const DEFAULT_AUTORESPONSE_PATTERN: &str = "*977#";
+
+/// Messages dropped by reason, plus chats that gave no conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filtered {
+    /// No `DIRECTION` or no `SOCIAL_CREATE_TIME` (or not a message object at all).
+    pub missing_field: u64,
+    /// `DIRECTION` is neither `to_company` nor `to_client`.
+    pub bad_direction: u64,
+    /// `SOCIAL_CREATE_TIME` is not an RFC 3339 timestamp.
+    pub bad_timestamp: u64,
+    /// Content null, not text, or blank.
+    pub empty_content: u64,
+    /// Company message without agent identity that contains an autoresponse pattern.
+    pub autoresponse: u64,
+    /// Repeats an earlier kept message of the chat.
+    pub duplicate: u64,
+    /// Chats left with no message (not conversations).
+    pub empty_chats: u64,
+    /// Chats whose value is not an array (reported, not fatal).
+    pub invalid_chats: u64,
+}
+
+impl Filtered {
+    /// Messages dropped, all reasons together (chats not included).
+    pub fn messages(&self) -> u64 {
+        self.missing_field
+            + self.bad_direction
+            + self.bad_timestamp
+            + self.empty_content
+            + self.autoresponse
+            + self.duplicate
+    }
+
+    /// Adds another report's counts.
+    pub fn merge(&mut self, o: &Filtered) {
+        self.missing_field += o.missing_field;
+        self.bad_direction += o.bad_direction;
+        self.bad_timestamp += o.bad_timestamp;
+        self.empty_content += o.empty_content;
+        self.autoresponse += o.autoresponse;
+        self.duplicate += o.duplicate;
+        self.empty_chats += o.empty_chats;
+        self.invalid_chats += o.invalid_chats;
+    }
+}
+
+/// A chat whose value was not an array of messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidChat {
+    /// The chat id.
+    pub chat_id: String,
+    /// What was found instead.
+    pub found: String,
+}
+
+/// What cleaning read, kept and dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleaningReport {
+    /// Chats (object keys, or distinct `FB_CHAT_ID`s of the flat form) read.
+    pub chats_read: u64,
+    /// Array elements read, message or not.
+    pub messages_read: u64,
+    /// Messages kept.
+    pub messages_kept: u64,
+    /// Drops by reason.
+    pub filtered: Filtered,
+    /// The first few invalid chats, to name them in messages.
+    pub invalid_chat_examples: Vec<InvalidChat>,
+}
+
+/// How many invalid chats are named in a report.
+const MAX_INVALID_EXAMPLES: usize = 20;
+
+/// Cleaning settings.
+#[derive(Debug, Clone)]
+pub struct CleaningOptions {
+    patterns: Vec<String>,
+    matcher: Option<AhoCorasick>,
+}
+
+impl Default for CleaningOptions {
+    fn default() -> Self {
+        Self::new(vec![DEFAULT_AUTORESPONSE_PATTERN.to_owned()])
+    }
+}
+
+impl CleaningOptions {
+    /// Settings with these autoresponse patterns (matched ignoring ASCII case; blanks ignored).
+    pub fn new(patterns: Vec<String>) -> Self {
+        let patterns: Vec<String> = patterns
+            .into_iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let matcher = (!patterns.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+                .expect("literal patterns always build")
+        });
+        Self { patterns, matcher }
+    }
+
+    /// Parses a comma-separated pattern list (the `AUTORESPONSE_PATTERNS` setting).
+    pub fn from_list(list: &str) -> Self {
+        Self::new(list.split(',').map(str::to_owned).collect())
+    }
+
+    /// The patterns in use.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    fn is_autoresponse(&self, text: &str) -> bool {
+        self.matcher.as_ref().is_some_and(|m| m.is_match(text))
+    }
+}
+
+/// A chat after cleaning: kept messages sorted by time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanChat {
+    /// The chat id.
+    pub chat_id: String,
+    /// Kept messages, sorted by time (stable).
+    pub messages: Vec<Message>,
+}
+
+/// Why a message was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drop {
+    MissingField,
+    BadDirection,
+    BadTimestamp,
+    EmptyContent,
+    Autoresponse,
+    Duplicate,
+}
+
+/// Cleans a parsed export: applies the drop rules in the spec's order, assigns roles, sorts.
+pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, CleaningReport) {
+    let mut report = CleaningReport {
+        messages_read: raw.ungrouped as u64,
+        ..CleaningReport::default()
+    };
+    report.filtered.missing_field = raw.ungrouped as u64;
+    let mut chats = Vec::with_capacity(raw.chats.len());
+    let mut agents: HashMap<String, Arc<str>> = HashMap::new();
+    let mut seen_ids: HashSet<&str> = HashSet::new();
+    let mut seen_keys: HashSet<(bool, &str, &str)> = HashSet::new();
+
+    for (chat_id, value) in &raw.chats {
+        report.chats_read += 1;
+        let items = match value {
+            ChatValue::Messages(items) => items,
+            ChatValue::NotArray(found) => {
+                report.filtered.invalid_chats += 1;
+                if report.invalid_chat_examples.len() < MAX_INVALID_EXAMPLES {
+                    report.invalid_chat_examples.push(InvalidChat {
+                        chat_id: chat_id.to_string(),
+                        found: (*found).to_owned(),
+                    });
+                }
+                continue;
+            }
+        };
+        seen_ids.clear();
+        seen_keys.clear();
+        let mut kept = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            report.messages_read += 1;
+            let Item::Message(m) = item else {
+                report.filtered.missing_field += 1;
+                continue;
+            };
+            match check(m, opts, &mut seen_ids, &mut seen_keys) {
+                Err(reason) => count(&mut report.filtered, reason),
+                Ok(k) => {
+                    let agent = k.agent.map(|a| {
+                        agents
+                            .entry(a.to_owned())
+                            .or_insert_with(|| Arc::from(a))
+                            .clone()
+                    });
+                    let id = match m.unique_post_id.non_blank() {
+                        Some(id) => id.to_owned(),
+                        None => format!("{chat_id}#{}", index + 1),
+                    };
+                    kept.push(Message {
+                        id,
+                        time_ms: k.time_ms,
+                        role: k.role,
+                        agent,
+                        text: k.text.to_owned(),
+                        sentiment: None,
+                        reply_gap_minutes: None,
+                        segment: 0,
+                    });
+                }
+            }
+        }
+        if kept.is_empty() {
+            report.filtered.empty_chats += 1;
+            continue;
+        }
+        report.messages_kept += kept.len() as u64;
+        kept.sort_by_key(|m| m.time_ms);
+        chats.push(CleanChat {
+            chat_id: chat_id.to_string(),
+            messages: kept,
+        });
+    }
+    (chats, report)
+}
+
+struct Kept<'m> {
+    time_ms: i64,
+    role: Role,
+    agent: Option<&'m str>,
+    text: &'m str,
+}
+
+fn check<'m>(
+    m: &'m RawMessage<'_>,
+    opts: &CleaningOptions,
+    seen_ids: &mut HashSet<&'m str>,
+    seen_keys: &mut HashSet<(bool, &'m str, &'m str)>,
+) -> Result<Kept<'m>, Drop> {
+    if m.direction.is_absent() || m.time.is_absent() {
+        return Err(Drop::MissingField);
+    }
+    let to_company = match m.direction.as_str() {
+        Some("to_company") => true,
+        Some("to_client") => false,
+        _ => return Err(Drop::BadDirection),
+    };
+    let time_str = m.time.as_str().ok_or(Drop::BadTimestamp)?;
+    let time_ms = parse_timestamp(time_str.trim()).ok_or(Drop::BadTimestamp)?;
+    let text = m.content.non_blank().ok_or(Drop::EmptyContent)?;
+    let agent = m.agent_username.non_blank().or_else(|| m.agent_email.non_blank());
+    if !to_company && agent.is_none() && opts.is_autoresponse(text) {
+        return Err(Drop::Autoresponse);
+    }
+    let fresh = match m.unique_post_id.non_blank() {
+        Some(id) => seen_ids.insert(id),
+        None => seen_keys.insert((to_company, time_str, text)),
+    };
+    if !fresh {
+        return Err(Drop::Duplicate);
+    }
+    // Messages with an id also guard the content key, so a later id-less copy is a duplicate.
+    if m.unique_post_id.non_blank().is_some() {
+        seen_keys.insert((to_company, time_str, text));
+    }
+    let role = match (to_company, agent) {
+        (true, _) => Role::Customer,
+        (false, Some(_)) => Role::Agent,
+        (false, None) => Role::Bot,
+    };
+    Ok(Kept {
+        time_ms,
+        role,
+        agent: if role == Role::Agent { agent } else { None },
+        text,
+    })
+}
+
+fn count(f: &mut Filtered, reason: Drop) {
+    let slot = match reason {
+        Drop::MissingField => &mut f.missing_field,
+        Drop::BadDirection => &mut f.bad_direction,
+        Drop::BadTimestamp => &mut f.bad_timestamp,
+        Drop::EmptyContent => &mut f.empty_content,
+        Drop::Autoresponse => &mut f.autoresponse,
+        Drop::Duplicate => &mut f.duplicate,
+    };
+    *slot += 1;
+}

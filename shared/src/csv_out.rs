@@ -1,0 +1,235 @@
+//! CSV exports (conversations, messages, metrics) with the `csv` crate. Rows are encoded one
+//! batch at a time so the server can stream a large export and the browser can build a file,
+//! both byte for byte the same as the CLI's.
+
+use crate::metrics::{MetricsReport, DEFINITIONS_VERSION};
+use crate::records::{ConversationRecord, MessageRecord};
+use crate::response_time::Stats;
+use crate::round::cell;
+
+/// The three exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportType {
+    /// One row per conversation.
+    Conversations,
+    /// One row per kept message.
+    Messages,
+    /// One row per figure of the metrics.
+    Metrics,
+}
+
+impl ExportType {
+    /// Parses `conversations`, `messages` or `metrics`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "conversations" => Ok(Self::Conversations),
+            "messages" => Ok(Self::Messages),
+            "metrics" => Ok(Self::Metrics),
+            other => Err(format!(
+                "unknown export type {other:?}: expected conversations, messages or metrics"
+            )),
+        }
+    }
+
+    /// The download's file name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Conversations => "powerpulse_conversations.csv",
+            Self::Messages => "powerpulse_messages.csv",
+            Self::Metrics => "powerpulse_metrics.csv",
+        }
+    }
+}
+
+/// Columns of the conversations CSV: the original tool's first, in its order, then ours.
+pub const CONVERSATION_COLUMNS: &[&str] = &[
+    "chat_id",
+    "total_messages",
+    "customer_messages",
+    "agent_messages",
+    "satisfaction_score",
+    "satisfaction_confidence",
+    "is_satisfied",
+    "avg_sentiment",
+    "first_contact_resolution",
+    "avg_response_time_minutes",
+    "first_message_time",
+    "last_message_time",
+    "common_topics",
+    "first_response_minutes",
+    "bot_messages",
+    "segments",
+    "agents",
+    "analyzer",
+    "analysis_status",
+    "definitions",
+];
+
+/// Columns of the messages CSV: the original tool's first, in its order, then ours.
+pub const MESSAGE_COLUMNS: &[&str] = &[
+    "message_id",
+    "chat_id",
+    "message_content",
+    "direction",
+    "social_create_time",
+    "agent_info",
+    "sentiment_score",
+    "role",
+    "reply_gap_minutes",
+    "segment",
+    "definitions",
+];
+
+/// Columns of the metrics CSV.
+pub const METRIC_COLUMNS: &[&str] = &["section", "metric", "value", "n", "definitions"];
+
+fn opt_bool(b: Option<bool>) -> String {
+    b.map(|b| b.to_string()).unwrap_or_default()
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The cells of one conversations-CSV row.
+pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
+    vec![
+        r.fb_chat_id.clone(),
+        r.total_messages.to_string(),
+        r.customer_messages.to_string(),
+        r.agent_messages.to_string(),
+        opt(r.satisfaction_score),
+        cell(r.satisfaction_confidence, 4),
+        opt_bool(r.is_satisfied),
+        cell(r.avg_sentiment, 4),
+        opt_bool(r.first_contact_resolution),
+        cell(r.avg_response_time_minutes, 2),
+        r.first_message_time.clone(),
+        r.last_message_time.clone(),
+        r.topics.join("; "),
+        cell(r.first_response_minutes, 2),
+        r.bot_messages.to_string(),
+        r.segments.to_string(),
+        r.agents.join("; "),
+        r.analyzer.clone(),
+        r.analysis_status.clone(),
+        DEFINITIONS_VERSION.to_owned(),
+    ]
+}
+
+/// The cells of one messages-CSV row.
+pub fn message_cells(r: &MessageRecord) -> Vec<String> {
+    vec![
+        r.message_id.clone(),
+        r.chat_id.clone(),
+        r.message_content.clone(),
+        r.direction.clone(),
+        r.social_create_time.clone(),
+        r.agent_info.clone().unwrap_or_default(),
+        cell(r.sentiment_score, 4),
+        r.role.clone(),
+        cell(r.reply_gap_minutes, 2),
+        r.segment.to_string(),
+        DEFINITIONS_VERSION.to_owned(),
+    ]
+}
+
+/// The rows of the metrics CSV: `section, metric, value, n`.
+pub fn metric_rows(m: &MetricsReport) -> Vec<[String; 4]> {
+    let c = &m.core;
+    let row = |s: &str, k: &str, v: String, n: Option<u64>| [s.to_owned(), k.to_owned(), v, opt(n)];
+    let mut rows = vec![
+        row("kpi", "total_conversations", c.total_conversations.to_string(), None),
+        row("kpi", "total_messages", c.total_messages.to_string(), None),
+        row("kpi", "csat_percentage", cell(Some(c.csat_percentage), 2), Some(c.n.csat)),
+        row("kpi", "fcr_percentage", cell(Some(c.fcr_percentage), 2), Some(c.n.fcr)),
+        row("kpi", "avg_sentiment_score", cell(c.avg_sentiment_score, 4), Some(c.n.sentiment)),
+        row(
+            "kpi",
+            "avg_response_time_minutes",
+            cell(c.avg_response_time_minutes, 2),
+            Some(c.n.response_time),
+        ),
+    ];
+    let stats = |rows: &mut Vec<[String; 4]>, name: &str, s: &Stats| {
+        for (k, v) in [("mean", s.mean), ("median", s.median), ("p90", s.p90)] {
+            rows.push(row("response_time", &format!("{name}_{k}"), cell(v, 2), Some(s.n)));
+        }
+    };
+    stats(&mut rows, "reply_gap", &c.response_time.reply_gap);
+    stats(&mut rows, "turn", &c.response_time.turn);
+    stats(&mut rows, "first_response", &c.response_time.first_response);
+    rows.push(row("response_time", "unanswered_turns", c.response_time.unanswered_turns.to_string(), None));
+    let d = &c.sentiment_distribution;
+    for (k, v) in [("positive", d.positive), ("neutral", d.neutral), ("negative", d.negative)] {
+        rows.push(row("sentiment_distribution", k, v.to_string(), None));
+    }
+    for t in &m.most_common_topics {
+        rows.push(row("topic", &t.topic, cell(Some(t.percentage), 2), Some(t.count)));
+    }
+    let f = &m.filtered;
+    for (k, v) in [
+        ("missing_field", f.missing_field),
+        ("bad_direction", f.bad_direction),
+        ("bad_timestamp", f.bad_timestamp),
+        ("empty_content", f.empty_content),
+        ("autoresponse", f.autoresponse),
+        ("duplicate", f.duplicate),
+        ("empty_chats", f.empty_chats),
+        ("invalid_chats", f.invalid_chats),
+    ] {
+        rows.push(row("filtered", k, v.to_string(), None));
+    }
+    rows
+}
+
+/// Encodes rows (no header) as CSV bytes.
+pub fn encode<I, R>(rows: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for r in rows {
+        // Writing to a Vec cannot fail.
+        w.write_record(r).expect("writing CSV to memory");
+    }
+    w.into_inner().expect("flushing CSV to memory")
+}
+
+/// The header row of an export, as CSV bytes.
+pub fn header(t: ExportType) -> Vec<u8> {
+    let cols = match t {
+        ExportType::Conversations => CONVERSATION_COLUMNS,
+        ExportType::Messages => MESSAGE_COLUMNS,
+        ExportType::Metrics => METRIC_COLUMNS,
+    };
+    encode([cols])
+}
+
+/// A whole conversations CSV.
+pub fn conversations_csv<'a>(records: impl IntoIterator<Item = &'a ConversationRecord>) -> Vec<u8> {
+    let mut out = header(ExportType::Conversations);
+    out.extend(encode(records.into_iter().map(conversation_cells)));
+    out
+}
+
+/// A whole messages CSV.
+pub fn messages_csv<'a>(records: impl IntoIterator<Item = &'a MessageRecord>) -> Vec<u8> {
+    let mut out = header(ExportType::Messages);
+    out.extend(encode(records.into_iter().map(message_cells)));
+    out
+}
+
+/// A whole metrics CSV.
+pub fn metrics_csv(m: &MetricsReport) -> Vec<u8> {
+    let mut out = header(ExportType::Metrics);
+    out.extend(encode(metric_rows(m).into_iter().map(|r| {
+        let [a, b, c, d] = r;
+        [a, b, c, d, DEFINITIONS_VERSION.to_owned()]
+    })));
+    out
+}

@@ -1,0 +1,555 @@
+//! Reading the Messenger export: typed serde parsing that borrows from the input, tolerates
+//! unknown fields and wrong types, and reports where a broken file breaks.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::ParseError;
+
+/// One field of a message as found in the file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Field<'a> {
+    /// The key is absent.
+    #[default]
+    Missing,
+    /// The value is `null`.
+    Null,
+    /// A string (numbers are kept as their decimal text).
+    Str(Cow<'a, str>),
+    /// A boolean, array or object: a type the field never has.
+    Other,
+}
+
+impl<'a> Field<'a> {
+    /// The string value, if the field is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The string value trimmed, if it is a non-blank string.
+    pub fn non_blank(&self) -> Option<&str> {
+        self.as_str().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// Whether the key is absent or null.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Missing | Field::Null)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or null")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Owned(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Field::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Field::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Field::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Field::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One message of the export, with only the fields PowerPulse uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawMessage<'a> {
+    /// `MESSAGE_CONTENT`.
+    pub content: Field<'a>,
+    /// `DIRECTION`.
+    pub direction: Field<'a>,
+    /// `SOCIAL_CREATE_TIME`.
+    pub time: Field<'a>,
+    /// `AGENT_USERNAME`.
+    pub agent_username: Field<'a>,
+    /// `AGENT_EMAIL`.
+    pub agent_email: Field<'a>,
+    /// `UNIQUE_POST_ID`.
+    pub unique_post_id: Field<'a>,
+    /// `FB_CHAT_ID` (the object key wins in the grouped form).
+    pub chat_id: Field<'a>,
+}
+
+#[derive(serde::Deserialize)]
+enum Key {
+    #[serde(rename = "MESSAGE_CONTENT")]
+    Content,
+    #[serde(rename = "DIRECTION")]
+    Direction,
+    #[serde(rename = "SOCIAL_CREATE_TIME")]
+    Time,
+    #[serde(rename = "AGENT_USERNAME")]
+    AgentUsername,
+    #[serde(rename = "AGENT_EMAIL")]
+    AgentEmail,
+    #[serde(rename = "UNIQUE_POST_ID")]
+    UniquePostId,
+    #[serde(rename = "FB_CHAT_ID")]
+    ChatId,
+    #[serde(other)]
+    Other,
+}
+
+/// An element of a chat's message array: a message object, or something that is not one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item<'a> {
+    /// A JSON object, read as a message.
+    Message(RawMessage<'a>),
+    /// Any other value (counted as `missing_field` by cleaning).
+    NotObject,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Item<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a message object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut m = RawMessage::default();
+                while let Some(key) = map.next_key::<Key>()? {
+                    let slot = match key {
+                        Key::Content => &mut m.content,
+                        Key::Direction => &mut m.direction,
+                        Key::Time => &mut m.time,
+                        Key::AgentUsername => &mut m.agent_username,
+                        Key::AgentEmail => &mut m.agent_email,
+                        Key::UniquePostId => &mut m.unique_post_id,
+                        Key::ChatId => &mut m.chat_id,
+                        Key::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = map.next_value()?;
+                }
+                Ok(Item::Message(m))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Item::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Item::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The value under a chat id: its messages, or a note of what was there instead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatValue<'a> {
+    /// An array (its elements, in file order).
+    Messages(Vec<Item<'a>>),
+    /// Not an array; names the JSON type found (reported, not fatal).
+    NotArray(&'static str),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ChatValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ChatValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of messages")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(ChatValue::Messages(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ChatValue::NotArray("an object"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("a boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("a number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("a number"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("a string"))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(ChatValue::NotArray("null"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The export as read: chats in file order, each with its id and value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawExport<'a> {
+    /// `(chat id, value)` pairs; the flat-array form is grouped by `FB_CHAT_ID` in first-seen order.
+    pub chats: Vec<(Cow<'a, str>, ChatValue<'a>)>,
+    /// Messages of the flat-array form that carry no usable `FB_CHAT_ID`.
+    pub ungrouped: usize,
+}
+
+struct Top<'k> {
+    current_chat: &'k RefCell<Option<String>>,
+}
+
+impl<'de, 'k> DeserializeSeed<'de> for Top<'k> {
+    type Value = RawExport<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A chat id key that borrows from the input when it has no escapes.
+struct ChatKey<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ChatKey<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ChatKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a chat id")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ChatKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ChatKey(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(ChatKey(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de, 'k> Visitor<'de> for Top<'k> {
+    type Value = RawExport<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of chats or an array of messages")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut export = RawExport::default();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        while let Some(ChatKey(key)) = map.next_key()? {
+            *self.current_chat.borrow_mut() = Some(key.to_string());
+            let value: ChatValue<'de> = map.next_value()?;
+            // A repeated key adds its messages to the first occurrence instead of hiding it.
+            match index.get(key.as_ref()) {
+                Some(&i) => merge(&mut export.chats[i].1, value),
+                None => {
+                    index.insert(key.to_string(), export.chats.len());
+                    export.chats.push((key, value));
+                }
+            }
+        }
+        *self.current_chat.borrow_mut() = None;
+        Ok(export)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut export = RawExport::default();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        while let Some(item) = seq.next_element::<Item<'de>>()? {
+            let id = match &item {
+                Item::Message(m) => m.chat_id.non_blank().map(str::to_owned),
+                Item::NotObject => None,
+            };
+            let Some(id) = id else {
+                export.ungrouped += 1;
+                continue;
+            };
+            let i = *index.entry(id.clone()).or_insert_with(|| {
+                export.chats.push((Cow::Owned(id), ChatValue::Messages(Vec::new())));
+                export.chats.len() - 1
+            });
+            if let ChatValue::Messages(items) = &mut export.chats[i].1 {
+                items.push(item);
+            }
+        }
+        Ok(export)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("a boolean")))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("a number")))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("a number")))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("a number")))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("a string")))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(E::custom(Shape("null")))
+    }
+}
+
+fn merge<'a>(into: &mut ChatValue<'a>, value: ChatValue<'a>) {
+    match (into, value) {
+        (ChatValue::Messages(a), ChatValue::Messages(b)) => a.extend(b),
+        (slot @ ChatValue::NotArray(_), v @ ChatValue::Messages(_)) => *slot = v,
+        _ => {}
+    }
+}
+
+/// Marker text for a wrong top-level shape, recognised when mapping serde errors.
+struct Shape(&'static str);
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{SHAPE_MARK}{}", self.0)
+    }
+}
+
+const SHAPE_MARK: &str = "\u{0}powerpulse-shape:";
+
+/// Parses an export from bytes. Borrows strings from `input` where they have no escapes.
+pub fn parse_export(input: &[u8]) -> Result<RawExport<'_>, ParseError> {
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let current_chat = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let result = Top { current_chat: &current_chat }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
+    result.map_err(|e| to_parse_error(input, e, current_chat.into_inner()))
+}
+
+fn to_parse_error(input: &[u8], e: serde_json::Error, chat: Option<String>) -> ParseError {
+    let text = e.to_string();
+    if let Some(rest) = text.strip_prefix(SHAPE_MARK) {
+        let found = ["a boolean", "a number", "a string", "null"]
+            .into_iter()
+            .find(|f| rest.starts_with(f))
+            .unwrap_or("not an object");
+        return ParseError::WrongShape { found };
+    }
+    let (line, column) = (e.line(), e.column());
+    let suffix = format!(" at line {line} column {column}");
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+    ParseError::Syntax {
+        offset: byte_offset(input, line, column),
+        line,
+        column,
+        chat,
+        message,
+    }
+}
+
+/// Byte offset of serde_json's (line, column); columns count bytes from 1.
+fn byte_offset(input: &[u8], line: usize, column: usize) -> usize {
+    let mut start = 0;
+    if line > 1 {
+        let mut seen = 1;
+        for pos in memchr::memchr_iter(b'\n', input) {
+            seen += 1;
+            if seen == line {
+                start = pos + 1;
+                break;
+            }
+        }
+    }
+    (start + column.saturating_sub(1)).min(input.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat<'a>(e: &'a RawExport<'a>, id: &str) -> &'a ChatValue<'a> {
+        &e.chats.iter().find(|(k, _)| k == id).unwrap().1
+    }
+
+    #[test]
+    fn reads_the_documented_sample() {
+        let json = br#"{"FB_CHAT_ID_1": [
+            {"FB_CHAT_ID": "FB_CHAT_ID_1", "MESSAGE_CONTENT": "Customer message content",
+             "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00.000Z",
+             "AGENT_USERNAME": null, "AGENT_EMAIL": null},
+            {"MESSAGE_CONTENT": "Agent response", "DIRECTION": "to_client",
+             "SOCIAL_CREATE_TIME": "2025-08-12T10:02:00.000Z", "AGENT_USERNAME": "AGENT_ID",
+             "AGENT_EMAIL": "agent@company.com", "MESSAGE_TYPE": "text", "VIA": {"x": [1, 2]}}
+        ]}"#;
+        let e = parse_export(json).unwrap();
+        let ChatValue::Messages(items) = chat(&e, "FB_CHAT_ID_1") else { panic!() };
+        assert_eq!(items.len(), 2);
+        let Item::Message(m) = &items[1] else { panic!() };
+        assert_eq!(m.content.as_str(), Some("Agent response"));
+        assert_eq!(m.agent_username.as_str(), Some("AGENT_ID"));
+        assert_eq!(m.unique_post_id, Field::Missing);
+        let Item::Message(m) = &items[0] else { panic!() };
+        assert_eq!(m.agent_email, Field::Null);
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let json = br#"{"c": [{"MESSAGE_CONTENT": "plain"}, {"MESSAGE_CONTENT": "line\nbreak"}]}"#;
+        let e = parse_export(json).unwrap();
+        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
+        let Item::Message(a) = &items[0] else { panic!() };
+        let Item::Message(b) = &items[1] else { panic!() };
+        assert!(matches!(a.content, Field::Str(Cow::Borrowed("plain"))));
+        assert_eq!(b.content.as_str(), Some("line\nbreak"));
+    }
+
+    #[test]
+    fn wrong_types_are_kept_as_other_not_errors() {
+        let json = br#"{"c": [{"MESSAGE_CONTENT": 42, "DIRECTION": true, "SOCIAL_CREATE_TIME": [1]}, 7, "x"],
+                        "d": {"not": "an array"}, "e": null}"#;
+        let e = parse_export(json).unwrap();
+        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
+        let Item::Message(m) = &items[0] else { panic!() };
+        assert_eq!(m.content.as_str(), Some("42"));
+        assert_eq!(m.direction, Field::Other);
+        assert_eq!(m.time, Field::Other);
+        assert_eq!(items[1], Item::NotObject);
+        assert_eq!(*chat(&e, "d"), ChatValue::NotArray("an object"));
+        assert_eq!(*chat(&e, "e"), ChatValue::NotArray("null"));
+    }
+
+    #[test]
+    fn repeated_chat_keys_are_merged() {
+        let json = br#"{"c": [{"MESSAGE_CONTENT": "a"}], "c": [{"MESSAGE_CONTENT": "b"}]}"#;
+        let e = parse_export(json).unwrap();
+        assert_eq!(e.chats.len(), 1);
+        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn flat_array_is_grouped_by_chat_id() {
+        let json = br#"[{"FB_CHAT_ID": "a", "MESSAGE_CONTENT": "1"}, {"FB_CHAT_ID": "b"},
+                        {"FB_CHAT_ID": "a"}, {"MESSAGE_CONTENT": "orphan"}, 3]"#;
+        let e = parse_export(json).unwrap();
+        assert_eq!(e.chats.len(), 2);
+        assert_eq!(e.chats[0].0, "a");
+        assert_eq!(e.ungrouped, 2);
+        let ChatValue::Messages(items) = chat(&e, "a") else { panic!() };
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_byte_and_the_chat() {
+        let json = b"{\"ok\": [],\n \"broken\": [{\"DIRECTION\": \"to_company\",, }]}";
+        let err = parse_export(json).unwrap_err();
+        let ParseError::Syntax { offset, line, chat, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(*line, 2);
+        assert_eq!(chat.as_deref(), Some("broken"));
+        assert_eq!(json[*offset], b',');
+        let text = err.to_string();
+        assert!(text.contains("byte") && text.contains("\"broken\""), "{text}");
+    }
+
+    #[test]
+    fn truncated_file_reports_end_offset() {
+        let json = br#"{"c": [{"MESSAGE_CONTENT": "a"#;
+        let err = parse_export(json).unwrap_err();
+        let ParseError::Syntax { offset, .. } = err else { panic!() };
+        assert!(offset + 1 >= json.len(), "{offset}");
+    }
+
+    #[test]
+    fn wrong_shapes_and_empty_input() {
+        assert_eq!(parse_export(b"  \n").unwrap_err(), ParseError::Empty);
+        assert_eq!(parse_export(b"\"hi\"").unwrap_err(), ParseError::WrongShape { found: "a string" });
+        assert_eq!(parse_export(b"12").unwrap_err(), ParseError::WrongShape { found: "a number" });
+        assert_eq!(parse_export(b"null").unwrap_err(), ParseError::WrongShape { found: "null" });
+        assert!(matches!(parse_export(b"{} x").unwrap_err(), ParseError::Syntax { .. }));
+    }
+
+    #[test]
+    fn invalid_utf8_and_deep_nesting_are_errors_not_panics() {
+        let bad = b"{\"c\": [{\"MESSAGE_CONTENT\": \"\xff\xfe\"}]}";
+        assert!(matches!(parse_export(bad).unwrap_err(), ParseError::Syntax { .. }));
+        // Deep nesting where a message is expected or inside a field: skipped, no stack overflow.
+        let deep = format!("{{\"c\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = parse_export(deep.as_bytes()).unwrap();
+        assert_eq!(e.chats[0].1, ChatValue::Messages(vec![Item::NotObject]));
+        let deep = format!("{{\"c\": [{{\"VIA\": {}1{}}}]}}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+        match parse_export(deep.as_bytes()) {
+            Ok(_) => {}
+            Err(ParseError::Syntax { message, .. }) => assert!(message.contains("recursion"), "{message}"),
+            Err(e) => panic!("{e}"),
+        }
+        let unclosed = "[".repeat(200_000);
+        assert!(parse_export(unclosed.as_bytes()).is_err());
+    }
+}

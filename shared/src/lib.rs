@@ -1,0 +1,128 @@
+//! PowerPulse's shared core: everything that turns a Facebook Messenger export into support
+//! metrics, with no I/O, so the browser (wasm32) and the server (native) give the same numbers.
+//!
+//! ```
+//! use powerpulse_shared::{process, Filter, Options};
+//!
+//! let export = br#"{"chat-1": [
+//!   {"MESSAGE_CONTENT": "Hi, no power since morning", "DIRECTION": "to_company",
+//!    "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00.000Z"},
+//!   {"MESSAGE_CONTENT": "Sorry! Power has been restored.", "DIRECTION": "to_client",
+//!    "SOCIAL_CREATE_TIME": "2025-08-12T10:04:00.000Z", "AGENT_USERNAME": "amina"},
+//!   {"MESSAGE_CONTENT": "It works, asante sana!", "DIRECTION": "to_company",
+//!    "SOCIAL_CREATE_TIME": "2025-08-12T10:10:00.000Z"}
+//! ]}"#;
+//! let dataset = process(export, &Options::default()).unwrap();
+//! let m = dataset.metrics(&Filter::default());
+//! assert_eq!(m.core.total_conversations, 1);
+//! assert_eq!(m.core.avg_response_time_minutes, Some(4.0));
+//! assert_eq!(m.core.csat_percentage, 100.0);
+//! ```
+//!
+//! The steps, each in its own module: [`export`] parses, [`cleaning`] drops and assigns roles,
+//! [`response_time`] measures, [`analyzer`] (with [`sentiment`] and [`topics`]) judges,
+//! [`metrics`] aggregates under a [`Filter`], [`csv_out`] writes. [`synth`] generates realistic
+//! exports for tests and benchmarks.
+
+pub mod analyzer;
+pub mod cleaning;
+pub mod conversation;
+pub mod csv_out;
+pub mod error;
+pub mod export;
+pub mod filters;
+pub mod metrics;
+pub mod records;
+pub mod response_time;
+pub mod round;
+pub mod sentiment;
+pub mod synth;
+pub mod time;
+pub mod topics;
+
+pub use analyzer::{BuiltinAnalyzer, BUILTIN};
+pub use cleaning::{CleaningOptions, CleaningReport, Filtered};
+pub use conversation::{Analysis, AnalysisStatus, Conversation, Message, Role, Summary};
+pub use error::ParseError;
+pub use filters::Filter;
+pub use metrics::{
+    agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, MetricsReport,
+    DEFINITIONS_VERSION,
+};
+pub use records::{ConversationRecord, MessageRecord};
+pub use response_time::{Stats, DEFAULT_SEGMENT_GAP_MS};
+pub use topics::Taxonomy;
+
+/// Settings of the whole pipeline.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Autoresponse patterns.
+    pub cleaning: CleaningOptions,
+    /// Gap that splits segments, in milliseconds (default 24 h).
+    pub segment_gap_ms: i64,
+    /// The built-in analyzer (with its topic taxonomy).
+    pub analyzer: BuiltinAnalyzer,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cleaning: CleaningOptions::default(),
+            segment_gap_ms: DEFAULT_SEGMENT_GAP_MS,
+            analyzer: BuiltinAnalyzer::default(),
+        }
+    }
+}
+
+/// A processed export: cleaned, measured and analysed conversations plus the cleaning report.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Conversations in file order.
+    pub conversations: Vec<Conversation>,
+    /// What cleaning read, kept and dropped.
+    pub report: CleaningReport,
+}
+
+/// Parses, cleans, measures and analyses an export (the built-in analyzer).
+pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
+    let raw = export::parse_export(input)?;
+    let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
+    drop(raw);
+    let conversations = chats
+        .into_iter()
+        .map(|chat| build_conversation(chat, opts))
+        .collect();
+    Ok(Dataset {
+        conversations,
+        report,
+    })
+}
+
+/// Measures and analyses one cleaned chat.
+pub fn build_conversation(chat: cleaning::CleanChat, opts: &Options) -> Conversation {
+    let mut messages = chat.messages;
+    let mut summary = response_time::time_facts(&chat.chat_id, &mut messages, opts.segment_gap_ms);
+    opts.analyzer.analyze(&mut messages, &mut summary);
+    Conversation { messages, summary }
+}
+
+impl Dataset {
+    /// The summaries, in order.
+    pub fn summaries(&self) -> impl Iterator<Item = &Summary> + Clone {
+        self.conversations.iter().map(|c| &c.summary)
+    }
+
+    /// Dataset metrics under `filter` (the `last_updated` field is left empty).
+    pub fn metrics(&self, filter: &Filter) -> MetricsReport {
+        compute_metrics(self.summaries(), filter, self.report.filtered, None)
+    }
+
+    /// Conversation records selected by `filter`, in file order.
+    pub fn records(&self, filter: &Filter) -> Vec<ConversationRecord> {
+        let range = filter.time_range();
+        self.summaries()
+            .filter(|s| filter.matches(s, range))
+            .map(ConversationRecord::from)
+            .collect()
+    }
+}

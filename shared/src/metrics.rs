@@ -1,0 +1,446 @@
+//! Dataset metrics (spec section 6), per day and per agent, computed from conversation
+//! summaries. The CLI, the server and the browser all call these functions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::cleaning::Filtered;
+use crate::conversation::{AnalysisStatus, Conversation, Role, SentimentCounts, Summary};
+use crate::filters::Filter;
+use crate::response_time::Stats;
+use crate::round;
+use crate::time::{local_date, local_weekday_hour};
+
+/// The version of the metric definitions every output carries.
+pub const DEFINITIONS_VERSION: &str = "v1";
+
+/// How many topics `most_common_topics` lists.
+pub const TOP_TOPICS: usize = 10;
+
+/// One row of `most_common_topics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicCount {
+    /// The label.
+    pub topic: String,
+    /// Conversations carrying it.
+    pub count: u64,
+    /// `count` / conversations with any topic x 100.
+    #[serde(serialize_with = "round::f2")]
+    pub percentage: f64,
+}
+
+/// Reply gap, turn and first-response statistics, in minutes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTimes {
+    /// Reply gaps (the legacy metric).
+    pub reply_gap: Stats,
+    /// Customer turn response times.
+    pub turn: Stats,
+    /// First response times.
+    pub first_response: Stats,
+    /// Turns no agent reply ended.
+    pub unanswered_turns: u64,
+}
+
+/// How the selected conversations were analysed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisCounts {
+    /// Conversations with an analysis in place (all of them: the built-in one at least).
+    pub analyzed: u64,
+    /// Conversations waiting for the AI.
+    pub pending: u64,
+    /// Conversations whose AI analysis failed (built-in analysis stands in).
+    pub failed: u64,
+    /// Conversations by the analyzer of the analysis in place.
+    pub by_analyzer: BTreeMap<String, u64>,
+}
+
+/// How many conversations each headline figure rests on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KpiCounts {
+    /// Conversations with a satisfaction score (CSAT's denominator).
+    pub csat: u64,
+    /// Conversations with an FCR value (FCR's denominator).
+    pub fcr: u64,
+    /// Conversations with an average sentiment.
+    pub sentiment: u64,
+    /// Conversations with an average reply gap.
+    pub response_time: u64,
+    /// Conversations with any topic.
+    pub topics: u64,
+}
+
+/// The figures shared by the dataset metrics and each day of the daily series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoreMetrics {
+    /// Mean of the conversations' average sentiment.
+    #[serde(serialize_with = "round::opt4")]
+    pub avg_sentiment_score: Option<f64>,
+    /// Satisfied / scored x 100 (0 when none are scored).
+    #[serde(serialize_with = "round::f2")]
+    pub csat_percentage: f64,
+    /// FCR true / FCR valued x 100 (0 when none has a value).
+    #[serde(serialize_with = "round::f2")]
+    pub fcr_percentage: f64,
+    /// Mean over conversations of their mean reply gap; null when none has one.
+    #[serde(serialize_with = "round::opt2")]
+    pub avg_response_time_minutes: Option<f64>,
+    /// Conversations selected.
+    pub total_conversations: u64,
+    /// Their kept messages.
+    pub total_messages: u64,
+    /// Reply gap, turn and first-response statistics.
+    pub response_time: ResponseTimes,
+    /// Customer messages by sentiment class.
+    pub sentiment_distribution: SentimentCounts,
+    /// Denominators of the headline figures.
+    pub n: KpiCounts,
+}
+
+/// The response of `GET /api/metrics` and `powerpulse metrics --json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsReport {
+    /// Headline figures.
+    #[serde(flatten)]
+    pub core: CoreMetrics,
+    /// Top topics.
+    pub most_common_topics: Vec<TopicCount>,
+    /// When the data behind the figures last changed (RFC 3339), if known.
+    pub last_updated: Option<String>,
+    /// How the conversations were analysed.
+    pub analysis: AnalysisCounts,
+    /// Cleaning counts of the data (not affected by the filters).
+    pub filtered: Filtered,
+    /// The filters applied.
+    pub filters: Filter,
+    /// The definitions version.
+    pub definitions: String,
+}
+
+/// Accumulates the core figures over conversations.
+#[derive(Default)]
+struct Acc {
+    conversations: u64,
+    messages: u64,
+    scored: u64,
+    satisfied: u64,
+    fcr_valued: u64,
+    fcr_true: u64,
+    sentiment_sum: f64,
+    sentiment_n: u64,
+    response_sum: f64,
+    response_n: u64,
+    with_topics: u64,
+    gaps: Vec<f64>,
+    turns: Vec<f64>,
+    firsts: Vec<f64>,
+    unanswered: u64,
+    sentiment: SentimentCounts,
+}
+
+impl Acc {
+    fn add(&mut self, s: &Summary) {
+        self.conversations += 1;
+        self.messages += s.total_messages as u64;
+        let a = &s.analysis;
+        if let Some(score) = a.satisfaction_score {
+            self.scored += 1;
+            self.satisfied += u64::from(score >= 4);
+        }
+        if let Some(f) = a.first_contact_resolution {
+            self.fcr_valued += 1;
+            self.fcr_true += u64::from(f);
+        }
+        if let Some(v) = a.avg_sentiment {
+            self.sentiment_sum += v;
+            self.sentiment_n += 1;
+        }
+        if let Some(v) = s.avg_response_time_minutes() {
+            self.response_sum += v;
+            self.response_n += 1;
+        }
+        self.with_topics += u64::from(!a.topics.is_empty());
+        self.gaps.extend(s.replies.iter().filter_map(|r| r.gap));
+        for t in &s.turns {
+            match t.minutes {
+                Some(m) => self.turns.push(m),
+                None => self.unanswered += 1,
+            }
+        }
+        if let Some(f) = s.first_response_minutes() {
+            self.firsts.push(f);
+        }
+        self.sentiment.merge(&s.sentiment);
+    }
+
+    fn finish(mut self) -> CoreMetrics {
+        let pct = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 * 100.0 / den as f64 };
+        let mean = |sum: f64, n: u64| (n > 0).then(|| sum / n as f64);
+        CoreMetrics {
+            avg_sentiment_score: mean(self.sentiment_sum, self.sentiment_n),
+            csat_percentage: pct(self.satisfied, self.scored),
+            fcr_percentage: pct(self.fcr_true, self.fcr_valued),
+            avg_response_time_minutes: mean(self.response_sum, self.response_n),
+            total_conversations: self.conversations,
+            total_messages: self.messages,
+            response_time: ResponseTimes {
+                reply_gap: Stats::of(&mut self.gaps),
+                turn: Stats::of(&mut self.turns),
+                first_response: Stats::of(&mut self.firsts),
+                unanswered_turns: self.unanswered,
+            },
+            sentiment_distribution: self.sentiment,
+            n: KpiCounts {
+                csat: self.scored,
+                fcr: self.fcr_valued,
+                sentiment: self.sentiment_n,
+                response_time: self.response_n,
+                topics: self.with_topics,
+            },
+        }
+    }
+}
+
+/// Computes the dataset metrics over the summaries the filter selects.
+pub fn compute_metrics<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    filter: &Filter,
+    filtered: Filtered,
+    last_updated: Option<String>,
+) -> MetricsReport {
+    let range = filter.time_range();
+    let mut acc = Acc::default();
+    let mut topics: HashMap<&str, u64> = HashMap::new();
+    let mut analysis = AnalysisCounts::default();
+    for s in summaries {
+        if !filter.matches(s, range) {
+            continue;
+        }
+        acc.add(s);
+        for t in &s.analysis.topics {
+            *topics.entry(t.as_str()).or_default() += 1;
+        }
+        analysis.analyzed += 1;
+        match s.status {
+            AnalysisStatus::Pending => analysis.pending += 1,
+            AnalysisStatus::Failed => analysis.failed += 1,
+            AnalysisStatus::Complete => {}
+        }
+        *analysis.by_analyzer.entry(s.analysis.analyzer.clone()).or_default() += 1;
+    }
+    let core = acc.finish();
+    let with_topics = core.n.topics;
+    let mut top: Vec<(&str, u64)> = topics.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let most_common_topics = top
+        .into_iter()
+        .take(TOP_TOPICS)
+        .map(|(topic, count)| TopicCount {
+            topic: topic.to_owned(),
+            count,
+            percentage: count as f64 * 100.0 / with_topics as f64,
+        })
+        .collect();
+    MetricsReport {
+        core,
+        most_common_topics,
+        last_updated,
+        analysis,
+        filtered,
+        filters: filter.clone(),
+        definitions: DEFINITIONS_VERSION.to_owned(),
+    }
+}
+
+/// One day of the daily series: conversations whose first message falls on `date` (in the
+/// filter's time zone), with the same figures as the dataset metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyRow {
+    /// The local date.
+    pub date: NaiveDate,
+    /// The day's figures.
+    #[serde(flatten)]
+    pub core: CoreMetrics,
+}
+
+/// The daily series, one row per day from the first to the last selected day (empty days
+/// included, so charts do not hide quiet days).
+pub fn daily_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<DailyRow> {
+    let range = filter.time_range();
+    let mut days: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
+    for s in summaries {
+        if filter.matches(s, range) {
+            days.entry(local_date(s.first_message_ms, filter.tz)).or_default().add(s);
+        }
+    }
+    let (Some(&first), Some(&last)) = (days.keys().next(), days.keys().next_back()) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    let mut d = first;
+    while d <= last {
+        let core = days.remove(&d).unwrap_or_default().finish();
+        rows.push(DailyRow { date: d, core });
+        match d.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    rows
+}
+
+/// One row of the per-agent table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRow {
+    /// The agent (username, else email).
+    pub agent: String,
+    /// Conversations the agent replied in.
+    pub conversations: u64,
+    /// The agent's replies.
+    pub replies: u64,
+    /// Reply gaps of the agent's replies.
+    pub reply_gap: Stats,
+    /// Turns the agent's replies ended.
+    pub turn: Stats,
+    /// First turns the agent answered.
+    pub first_response: Stats,
+    /// CSAT over the conversations the agent replied in.
+    #[serde(serialize_with = "round::opt2")]
+    pub csat_percentage: Option<f64>,
+    /// FCR over the conversations the agent replied in.
+    #[serde(serialize_with = "round::opt2")]
+    pub fcr_percentage: Option<f64>,
+    /// Scored conversations behind `csat_percentage`.
+    pub csat_n: u64,
+}
+
+#[derive(Default)]
+struct AgentAcc {
+    conversations: u64,
+    replies: u64,
+    gaps: Vec<f64>,
+    turns: Vec<f64>,
+    firsts: Vec<f64>,
+    scored: u64,
+    satisfied: u64,
+    fcr_valued: u64,
+    fcr_true: u64,
+}
+
+/// The per-agent table over the selected conversations, busiest agents first.
+pub fn agent_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<AgentRow> {
+    let range = filter.time_range();
+    let mut agents: HashMap<&str, AgentAcc> = HashMap::new();
+    for s in summaries {
+        if !filter.matches(s, range) {
+            continue;
+        }
+        for name in &s.agents {
+            let a = agents.entry(name.as_str()).or_default();
+            a.conversations += 1;
+            if let Some(score) = s.analysis.satisfaction_score {
+                a.scored += 1;
+                a.satisfied += u64::from(score >= 4);
+            }
+            if let Some(f) = s.analysis.first_contact_resolution {
+                a.fcr_valued += 1;
+                a.fcr_true += u64::from(f);
+            }
+        }
+        for r in &s.replies {
+            let a = agents.get_mut(s.agents[r.agent as usize].as_str()).expect("agent listed");
+            a.replies += 1;
+            a.gaps.extend(r.gap);
+        }
+        for (i, t) in s.turns.iter().enumerate() {
+            if let (Some(m), Some(ag)) = (t.minutes, t.agent) {
+                let a = agents.get_mut(s.agents[ag as usize].as_str()).expect("agent listed");
+                a.turns.push(m);
+                if i == 0 {
+                    a.firsts.push(m);
+                }
+            }
+        }
+    }
+    let mut rows: Vec<AgentRow> = agents
+        .into_iter()
+        .map(|(name, mut a)| AgentRow {
+            agent: name.to_owned(),
+            conversations: a.conversations,
+            replies: a.replies,
+            reply_gap: Stats::of(&mut a.gaps),
+            turn: Stats::of(&mut a.turns),
+            first_response: Stats::of(&mut a.firsts),
+            csat_percentage: (a.scored > 0).then(|| a.satisfied as f64 * 100.0 / a.scored as f64),
+            fcr_percentage: (a.fcr_valued > 0).then(|| a.fcr_true as f64 * 100.0 / a.fcr_valued as f64),
+            csat_n: a.scored,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.agent.cmp(&b.agent)));
+    rows
+}
+
+/// One bar of the reply-gap histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Human label (e.g. `5-15 min`).
+    pub label: String,
+    /// Upper bound in minutes (exclusive); `None` for the last, open bucket.
+    pub upper_minutes: Option<f64>,
+    /// Reply gaps in the bucket.
+    pub count: u64,
+}
+
+const BUCKETS: &[(f64, &str)] = &[
+    (1.0, "< 1 min"),
+    (5.0, "1-5 min"),
+    (15.0, "5-15 min"),
+    (30.0, "15-30 min"),
+    (60.0, "30-60 min"),
+    (120.0, "1-2 h"),
+    (240.0, "2-4 h"),
+    (480.0, "4-8 h"),
+    (1440.0, "8-24 h"),
+];
+
+/// Histogram of the reply gaps of the selected conversations.
+pub fn reply_gap_histogram<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<Bucket> {
+    let range = filter.time_range();
+    let mut counts = vec![0u64; BUCKETS.len() + 1];
+    for s in summaries.into_iter().filter(|s| filter.matches(s, range)) {
+        for g in s.replies.iter().filter_map(|r| r.gap) {
+            let i = BUCKETS.iter().position(|(u, _)| g < *u).unwrap_or(BUCKETS.len());
+            counts[i] += 1;
+        }
+    }
+    let mut out: Vec<Bucket> = BUCKETS
+        .iter()
+        .zip(&counts)
+        .map(|((u, l), c)| Bucket {
+            label: (*l).to_owned(),
+            upper_minutes: Some(*u),
+            count: *c,
+        })
+        .collect();
+    out.push(Bucket {
+        label: ">= 24 h".to_owned(),
+        upper_minutes: None,
+        count: counts[BUCKETS.len()],
+    });
+    out
+}
+
+/// Customer messages by local weekday (0 = Monday) and hour, over the selected conversations.
+pub fn weekday_hour_heatmap(conversations: &[Conversation], filter: &Filter) -> [[u64; 24]; 7] {
+    let range = filter.time_range();
+    let mut grid = [[0u64; 24]; 7];
+    for c in conversations.iter().filter(|c| filter.matches(&c.summary, range)) {
+        for m in c.messages.iter().filter(|m| m.role == Role::Customer) {
+            let (d, h) = local_weekday_hour(m.time_ms, filter.tz);
+            grid[d as usize][h as usize] += 1;
+        }
+    }
+    grid
+}

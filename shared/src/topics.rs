@@ -1,0 +1,123 @@
+//! Topics: a configurable keyword taxonomy with a default for utility and telecom care.
+
+use serde::{Deserialize, Serialize};
+
+/// Label given when no keyword of the taxonomy appears.
+pub const FALLBACK_TOPIC: &str = "other";
+
+/// Most topics a conversation carries.
+pub const MAX_TOPICS: usize = 5;
+
+/// The default taxonomy, in the text format [`Taxonomy::parse`] reads.
+pub const DEFAULT_TAXONOMY: &str = "\
+# label: keyword, keyword, ...   (matched as whole words, ignoring case)
+outage: no power, power outage, outage, blackout, black out, power cut, no electricity, hakuna stima, hakuna umeme, stima imepotea, stima imeenda, stima hakuna, umeme umepotea, power is off, power went, power failure, no light, no lights, giza
+tokens: token, tokens, tokeni, units, prepaid, recharge, buy power, kununua token
+billing: bill, bills, billing, postpaid, overcharged, overcharge, charges, arrears, statement, invoice, deni, high bill, estimated bill
+payment: mpesa, m-pesa, paybill, pay bill, paid, payment, transaction, nimelipa, lipa, refund, reversal, reverse, confirmation code
+meter: meter, meters, mita, faulty meter, meter box, ciu, keypad, meter reading, tamper
+new connection: new connection, connection fee, apply for connection, quotation, kuunganishwa, supply application, wiring, new supply, last mile
+account: account number, change of name, change name, registration, register, account details, kyc
+safety: fallen pole, sparks, spark, fire, live wire, cable cut, naked wire, electrocuted, electrocution, explosion, burning, leaning pole, hanging wire, danger, hatari
+voltage: low voltage, high voltage, voltage, fluctuation, fluctuating, surge, dim lights
+service: rude, no response, not responding, complain, complaint, customer care, customer service, ignored, nobody, no one, still waiting
+self-service: *977#, ussd, self service, self-service, app, website, portal
+";
+
+/// One label and its keywords.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicRule {
+    /// Lowercase label.
+    pub label: String,
+    /// Keywords, lowercase.
+    pub keywords: Vec<String>,
+}
+
+/// A keyword taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taxonomy {
+    /// Labels in priority order (earlier wins ties).
+    pub rules: Vec<TopicRule>,
+}
+
+impl Default for Taxonomy {
+    fn default() -> Self {
+        Self::parse(DEFAULT_TAXONOMY).expect("the default taxonomy parses")
+    }
+}
+
+impl Taxonomy {
+    /// Reads `label: kw, kw` lines (`#` comments, blank lines ignored); errors name the line.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut rules: Vec<TopicRule> = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((label, kws)) = line.split_once(':') else {
+                return Err(format!("taxonomy line {}: expected `label: keyword, ...`", n + 1));
+            };
+            let label = label.trim().to_lowercase();
+            if label.is_empty() {
+                return Err(format!("taxonomy line {}: empty label", n + 1));
+            }
+            let keywords: Vec<String> = kws
+                .split(',')
+                .map(|k| k.trim().to_lowercase())
+                .filter(|k| !k.is_empty())
+                .collect();
+            if keywords.is_empty() {
+                return Err(format!("taxonomy line {}: label {label:?} has no keywords", n + 1));
+            }
+            match rules.iter_mut().find(|r| r.label == label) {
+                Some(r) => r.keywords.extend(keywords),
+                None => rules.push(TopicRule { label, keywords }),
+            }
+        }
+        if rules.is_empty() {
+            return Err("the taxonomy has no labels".into());
+        }
+        Ok(Self { rules })
+    }
+}
+
+/// Picks up to [`MAX_TOPICS`] labels from per-label hit counts: most hits first, ties in
+/// taxonomy order; [`FALLBACK_TOPIC`] when nothing matched.
+pub fn rank_topics(taxonomy: &Taxonomy, hits: &[u32]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..hits.len()).filter(|&i| hits[i] > 0).collect();
+    order.sort_by(|&a, &b| hits[b].cmp(&hits[a]).then(a.cmp(&b)));
+    let topics: Vec<String> = order
+        .into_iter()
+        .take(MAX_TOPICS)
+        .map(|i| taxonomy.rules[i].label.clone())
+        .collect();
+    if topics.is_empty() {
+        vec![FALLBACK_TOPIC.to_owned()]
+    } else {
+        topics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_bad_lines() {
+        let t = Taxonomy::parse("# c\nA: x, Y\n\nb: z\na: w").unwrap();
+        assert_eq!(t.rules.len(), 2);
+        assert_eq!(t.rules[0].keywords, vec!["x", "y", "w"]);
+        assert!(Taxonomy::parse("nolabel").unwrap_err().contains("line 1"));
+        assert!(Taxonomy::parse("a: ,").is_err());
+        assert!(Taxonomy::parse("# only comments").is_err());
+        assert!(Taxonomy::default().rules.len() >= 10);
+    }
+
+    #[test]
+    fn ranking_prefers_hits_then_order_and_falls_back() {
+        let t = Taxonomy::parse("a: x\nb: y\nc: z").unwrap();
+        assert_eq!(rank_topics(&t, &[1, 3, 1]), vec!["b", "a", "c"]);
+        assert_eq!(rank_topics(&t, &[0, 0, 0]), vec![FALLBACK_TOPIC]);
+    }
+}
