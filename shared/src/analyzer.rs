@@ -9,7 +9,7 @@
 //! - satisfaction follows the rubric from the end of the conversation backwards, FCR looks at
 //!   the first segment and whether the customer came back.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::conversation::{Analysis, Message, Role, Summary};
 use crate::sentiment::SentimentAnalyzer;
@@ -132,6 +132,7 @@ impl BuiltinAnalyzer {
         let matcher = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("literal patterns always build");
         let meaning = meaning
@@ -164,12 +165,12 @@ impl BuiltinAnalyzer {
                 m.sentiment = sentiment.score(&m.text);
                 summary.sentiment.add(m.sentiment);
             }
-            let hits = match m.role {
-                Role::Customer => Some(&mut topic_hits),
-                Role::Agent => Some(&mut agent_topic_hits),
-                Role::Bot => None,
-            };
-            facts.push(self.scan(&m.text, hits));
+            // Bot messages are boilerplate: they carry neither signals nor topics.
+            facts.push(match m.role {
+                Role::Customer => self.scan(&m.text, &mut topic_hits),
+                Role::Agent => self.scan(&m.text, &mut agent_topic_hits),
+                Role::Bot => MessageFacts { signals: 0 },
+            });
         }
         // Topics are what customers write about; agents' words count only when customers' say nothing.
         let hits = if topic_hits.iter().any(|h| *h > 0) {
@@ -194,7 +195,7 @@ impl BuiltinAnalyzer {
         };
     }
 
-    fn scan(&self, text: &str, mut topic_hits: Option<&mut Vec<u32>>) -> MessageFacts {
+    fn scan(&self, text: &str, topic_hits: &mut [u32]) -> MessageFacts {
         let mut signals = 0;
         let bytes = text.as_bytes();
         for m in self.matcher.find_iter(text) {
@@ -204,9 +205,7 @@ impl BuiltinAnalyzer {
             let (bit, topic) = self.meaning[m.pattern().as_usize()];
             signals |= bit;
             if topic != u16::MAX {
-                if let Some(h) = topic_hits.as_deref_mut() {
-                    h[topic as usize] += 1;
-                }
+                topic_hits[topic as usize] += 1;
             }
         }
         if has_token_number(text) {

@@ -2,9 +2,11 @@
 //! were dropped.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
+use rustc_hash::FxHasher;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::{Message, Role};
@@ -159,9 +161,9 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
     };
     report.filtered.missing_field = raw.ungrouped as u64;
     let mut chats = Vec::with_capacity(raw.chats.len());
-    let mut agents: HashMap<String, Arc<str>> = HashMap::new();
-    let mut seen_ids: HashSet<&str> = HashSet::new();
-    let mut seen_keys: HashSet<(bool, &str, &str)> = HashSet::new();
+    let mut agents: HashMap<String, Arc<str>, Fx> = HashMap::default();
+    let mut seen_ids: HashSet<&str, Fx> = HashSet::default();
+    let mut seen_keys: HashSet<(bool, &str, &str), Fx> = HashSet::default();
 
     for (chat_id, value) in &raw.chats {
         report.chats_read += 1;
@@ -190,11 +192,9 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
             match check(m, opts, &mut seen_ids, &mut seen_keys) {
                 Err(reason) => count(&mut report.filtered, reason),
                 Ok(k) => {
-                    let agent = k.agent.map(|a| {
-                        agents
-                            .entry(a.to_owned())
-                            .or_insert_with(|| Arc::from(a))
-                            .clone()
+                    let agent = k.agent.map(|a| match agents.get(a) {
+                        Some(arc) => arc.clone(),
+                        None => agents.entry(a.to_owned()).or_insert_with(|| Arc::from(a)).clone(),
                     });
                     let id = match m.unique_post_id.non_blank() {
                         Some(id) => id.to_owned(),
@@ -227,6 +227,8 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
     (chats, report)
 }
 
+type Fx = BuildHasherDefault<FxHasher>;
+
 struct Kept<'m> {
     time_ms: i64,
     role: Role,
@@ -237,8 +239,8 @@ struct Kept<'m> {
 fn check<'m>(
     m: &'m RawMessage<'_>,
     opts: &CleaningOptions,
-    seen_ids: &mut HashSet<&'m str>,
-    seen_keys: &mut HashSet<(bool, &'m str, &'m str)>,
+    seen_ids: &mut HashSet<&'m str, Fx>,
+    seen_keys: &mut HashSet<(bool, &'m str, &'m str), Fx>,
 ) -> Result<Kept<'m>, Drop> {
     if m.direction.is_absent() || m.time.is_absent() {
         return Err(Drop::MissingField);

@@ -7,7 +7,7 @@
 //! everywhere in PowerPulse) adds the extension on top.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
@@ -59,21 +59,33 @@ const BOOSTERS: &[(&str, f64)] = &[
     ("sort-of", B_DECR),
 ];
 
-const SPECIAL_CASES: &[(&str, f64)] = &[
-    ("the shit", 3.0), ("the bomb", 3.0), ("bad ass", 1.5), ("badass", 1.5), ("bus stop", 0.0),
-    ("yeah right", -2.0), ("kiss of death", -1.5), ("to die for", 3.0), ("beating heart", 3.5),
-];
-
 /// A sentiment scorer; cheap to share (`&'static` from [`SentimentAnalyzer::care`]).
 #[derive(Debug)]
 pub struct SentimentAnalyzer {
-    lexicon: HashMap<String, f64, Fx>,
+    /// Everything known about a lowercase word, so each token costs one lookup.
+    words: HashMap<String, Entry, Fx>,
     emoji: HashMap<char, &'static str, Fx>,
-    negations: HashSet<String, Fx>,
-    boosters: HashMap<&'static str, f64, Fx>,
-    special: HashMap<&'static str, f64, Fx>,
-    after: HashMap<String, f64, Fx>,
+    has_after: bool,
     phrases: HashMap<String, f64, Fx>,
+}
+
+/// What a word is to the rules.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    lex: Option<f64>,
+    booster: Option<f64>,
+    negation: bool,
+    after: Option<f64>,
+}
+
+/// The facts of one token of the message being scored.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    lex: Option<f64>,
+    booster: Option<f64>,
+    negated: bool,
+    after: Option<f64>,
+    upper: bool,
 }
 
 /// Per-token facts computed once per message.
@@ -88,7 +100,7 @@ struct Scratch {
 struct Tokens {
     lower: String,
     spans: Vec<(usize, usize)>,
-    upper: Vec<bool>,
+    info: Vec<Info>,
     sentiments: Vec<f64>,
 }
 
@@ -98,13 +110,19 @@ thread_local! {
 
 impl SentimentAnalyzer {
     fn base() -> Self {
-        let mut lexicon = HashMap::with_capacity_and_hasher(8200, Fx::default());
+        let mut words: HashMap<String, Entry, Fx> = HashMap::with_capacity_and_hasher(8200, Fx::default());
         for line in VADER_LEXICON.lines() {
             if let Some((w, v)) = line.split_once('\t') {
                 if let Ok(v) = v.trim().parse::<f64>() {
-                    lexicon.insert(w.to_owned(), v);
+                    words.entry(w.to_owned()).or_default().lex = Some(v);
                 }
             }
+        }
+        for w in NEGATE {
+            words.entry((*w).to_owned()).or_default().negation = true;
+        }
+        for (w, b) in BOOSTERS {
+            words.entry((*w).to_owned()).or_default().booster = Some(*b);
         }
         let emoji = VADER_EMOJI
             .lines()
@@ -116,12 +134,9 @@ impl SentimentAnalyzer {
             })
             .collect();
         Self {
-            lexicon,
+            words,
             emoji,
-            negations: NEGATE.iter().map(|s| (*s).to_owned()).collect(),
-            boosters: BOOSTERS.iter().copied().collect(),
-            special: SPECIAL_CASES.iter().copied().collect(),
-            after: HashMap::default(),
+            has_after: false,
             phrases: HashMap::default(),
         }
     }
@@ -146,13 +161,14 @@ impl SentimentAnalyzer {
                 let value = value.and_then(|v| v.trim().parse::<f64>().ok());
                 match (kind, term, value) {
                     (Some("word"), Some(t), Some(v)) => {
-                        a.lexicon.insert(t.to_owned(), v);
+                        a.words.entry(t.to_owned()).or_default().lex = Some(v);
                     }
                     (Some("negation"), Some(t), _) => {
-                        a.negations.insert(t.to_owned());
+                        a.words.entry(t.to_owned()).or_default().negation = true;
                     }
                     (Some("after"), Some(t), Some(v)) => {
-                        a.after.insert(t.to_owned(), v);
+                        a.words.entry(t.to_owned()).or_default().after = Some(v);
+                        a.has_after = true;
                     }
                     (Some("phrase"), Some(t), Some(v)) => {
                         a.phrases.insert(t.to_owned(), v);
@@ -173,30 +189,31 @@ impl SentimentAnalyzer {
     fn score_with(&self, text: &str, s: &mut Scratch) -> Option<f64> {
         let Scratch { text: buf, tokens: s } = s;
         let text = self.replace_emoji(text, buf);
-        tokenize(text, s);
+        self.tokenize(text, s);
         let n = s.spans.len();
         if n == 0 {
             return None;
         }
         let words: Vec<&str> = s.spans.iter().map(|&(a, b)| &s.lower[a..b]).collect();
-        let allcaps = s.upper.iter().filter(|u| **u).count();
+        let info = &s.info;
+        let allcaps = info.iter().filter(|t| t.upper).count();
         let cap_diff = allcaps > 0 && allcaps < n;
         s.sentiments.clear();
         for i in 0..n {
             let w = words[i];
-            if self.boosters.contains_key(w) || (w == "kind" && i + 1 < n && words[i + 1] == "of") {
+            if info[i].booster.is_some() || (w == "kind" && i + 1 < n && words[i + 1] == "of") {
                 s.sentiments.push(0.0);
                 continue;
             }
-            let v = self.valence(&words, &s.upper, cap_diff, i);
+            let v = self.valence(&words, info, cap_diff, i);
             s.sentiments.push(v);
         }
-        if !self.after.is_empty() {
+        if self.has_after {
             for i in 0..n.saturating_sub(1) {
-                if let Some(b) = self.after.get(words[i + 1]) {
+                if let Some(b) = info[i + 1].after {
                     let v = s.sentiments[i];
                     if v != 0.0 {
-                        s.sentiments[i] = v + if v > 0.0 { *b } else { -*b };
+                        s.sentiments[i] = v + if v > 0.0 { b } else { -b };
                     }
                 }
             }
@@ -217,6 +234,47 @@ impl SentimentAnalyzer {
         }
         let compound = (sum / (sum * sum + 15.0).sqrt()).clamp(-1.0, 1.0);
         Some(crate::round::round(compound, 4))
+    }
+
+    /// VADER's tokens (whitespace-split, edge punctuation stripped unless that leaves at most
+    /// two characters), lowercased, each looked up once.
+    fn tokenize(&self, text: &str, s: &mut Tokens) {
+        s.lower.clear();
+        s.spans.clear();
+        s.info.clear();
+        if text.is_ascii() {
+            for raw in text.as_bytes().split(|b| is_py_space_byte(*b)).filter(|t| !t.is_empty()) {
+                // ASCII bytes split at ASCII bytes stay valid UTF-8.
+                let raw = std::str::from_utf8(raw).unwrap_or_default();
+                let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
+                let token = if stripped.len() <= 2 { raw } else { stripped };
+                let start = s.lower.len();
+                s.lower.push_str(token);
+                s.lower[start..].make_ascii_lowercase();
+                self.push_token(token, start, s);
+            }
+        } else {
+            for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
+                let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
+                let token = if stripped.chars().nth(2).is_none() { raw } else { stripped };
+                let start = s.lower.len();
+                s.lower.extend(token.chars().flat_map(char::to_lowercase));
+                self.push_token(token, start, s);
+            }
+        }
+    }
+
+    fn push_token(&self, token: &str, start: usize, s: &mut Tokens) {
+        let lower = &s.lower[start..];
+        let e = self.words.get(lower).copied().unwrap_or_default();
+        s.info.push(Info {
+            lex: e.lex,
+            booster: e.booster,
+            negated: e.negation || (lower.len() > 2 && lower.contains("n't")),
+            after: e.after,
+            upper: is_upper(token),
+        });
+        s.spans.push((start, s.lower.len()));
     }
 
     /// VADER's emoji step: each known emoji becomes its description (space before, none after).
@@ -244,22 +302,14 @@ impl SentimentAnalyzer {
         buf.trim()
     }
 
-    fn in_lexicon(&self, w: &str) -> bool {
-        self.lexicon.contains_key(w)
-    }
-
-    fn negated(&self, w: &str) -> bool {
-        self.negations.contains(w) || w.contains("n't")
-    }
-
-    fn valence(&self, words: &[&str], upper: &[bool], cap_diff: bool, i: usize) -> f64 {
+    fn valence(&self, words: &[&str], info: &[Info], cap_diff: bool, i: usize) -> f64 {
         let item = words[i];
-        let Some(&lex) = self.lexicon.get(item) else {
+        let Some(lex) = info[i].lex else {
             return 0.0;
         };
         let n = words.len();
         let mut valence = lex;
-        if item == "no" && i != n - 1 && self.in_lexicon(words[i + 1]) {
+        if item == "no" && i != n - 1 && info[i + 1].lex.is_some() {
             valence = 0.0;
         }
         if (i > 0 && words[i - 1] == "no")
@@ -268,7 +318,7 @@ impl SentimentAnalyzer {
         {
             valence = lex * N_SCALAR;
         }
-        if upper[i] && cap_diff {
+        if info[i].upper && cap_diff {
             if valence > 0.0 {
                 valence += C_INCR;
             } else {
@@ -276,9 +326,9 @@ impl SentimentAnalyzer {
             }
         }
         for start_i in 0..3 {
-            if i > start_i && !self.in_lexicon(words[i - (start_i + 1)]) {
+            if i > start_i && info[i - (start_i + 1)].lex.is_none() {
                 let j = i - (start_i + 1);
-                let mut s = self.scalar_inc_dec(words[j], upper[j], valence, cap_diff);
+                let mut s = scalar_inc_dec(&info[j], valence, cap_diff);
                 if start_i == 1 && s != 0.0 {
                     s *= 0.95;
                 }
@@ -286,104 +336,13 @@ impl SentimentAnalyzer {
                     s *= 0.9;
                 }
                 valence += s;
-                valence = self.negation_check(valence, words, start_i, i);
+                valence = negation_check(valence, words, info, start_i, i);
                 if start_i == 2 {
-                    valence = self.special_idioms_check(valence, words, i);
+                    valence = special_idioms_check(valence, words, i);
                 }
             }
         }
-        self.least_check(valence, words, i)
-    }
-
-    fn scalar_inc_dec(&self, word: &str, is_upper: bool, valence: f64, cap_diff: bool) -> f64 {
-        let Some(&b) = self.boosters.get(word) else {
-            return 0.0;
-        };
-        let mut scalar = if valence < 0.0 { -b } else { b };
-        if is_upper && cap_diff {
-            if valence > 0.0 {
-                scalar += C_INCR;
-            } else {
-                scalar -= C_INCR;
-            }
-        }
-        scalar
-    }
-
-    fn negation_check(&self, valence: f64, w: &[&str], start_i: usize, i: usize) -> f64 {
-        match start_i {
-            0 if self.negated(w[i - 1]) => valence * N_SCALAR,
-            1 => {
-                if w[i - 2] == "never" && matches!(w[i - 1], "so" | "this") {
-                    valence * 1.25
-                } else if w[i - 2] == "without" && w[i - 1] == "doubt" {
-                    valence
-                } else if self.negated(w[i - 2]) {
-                    valence * N_SCALAR
-                } else {
-                    valence
-                }
-            }
-            // The reference's operator precedence makes "so"/"this" just before the word
-            // amplify on its own; kept as is for fidelity.
-            2 => {
-                if (w[i - 3] == "never" && matches!(w[i - 2], "so" | "this"))
-                    || matches!(w[i - 1], "so" | "this")
-                {
-                    valence * 1.25
-                } else if w[i - 3] == "without" && (w[i - 2] == "doubt" || w[i - 1] == "doubt") {
-                    valence
-                } else if self.negated(w[i - 3]) {
-                    valence * N_SCALAR
-                } else {
-                    valence
-                }
-            }
-            _ => valence,
-        }
-    }
-
-    fn special_idioms_check(&self, mut valence: f64, w: &[&str], i: usize) -> f64 {
-        let n = w.len();
-        let onezero = format!("{} {}", w[i - 1], w[i]);
-        let twoonezero = format!("{} {} {}", w[i - 2], w[i - 1], w[i]);
-        let twoone = format!("{} {}", w[i - 2], w[i - 1]);
-        let threetwoone = format!("{} {} {}", w[i - 3], w[i - 2], w[i - 1]);
-        let threetwo = format!("{} {}", w[i - 3], w[i - 2]);
-        for seq in [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo] {
-            if let Some(v) = self.special.get(seq.as_str()) {
-                valence = *v;
-                break;
-            }
-        }
-        if n - 1 > i {
-            if let Some(v) = self.special.get(format!("{} {}", w[i], w[i + 1]).as_str()) {
-                valence = *v;
-            }
-        }
-        if n - 1 > i + 1 {
-            let zeroonetwo = format!("{} {} {}", w[i], w[i + 1], w[i + 2]);
-            if let Some(v) = self.special.get(zeroonetwo.as_str()) {
-                valence = *v;
-            }
-        }
-        for gram in [&threetwoone, &threetwo, &twoone] {
-            if let Some(b) = self.boosters.get(gram.as_str()) {
-                valence += b;
-            }
-        }
-        valence
-    }
-
-    fn least_check(&self, valence: f64, w: &[&str], i: usize) -> f64 {
-        if i > 1 && !self.in_lexicon(w[i - 1]) && w[i - 1] == "least" {
-            if w[i - 2] != "at" && w[i - 2] != "very" {
-                return valence * N_SCALAR;
-            }
-        } else if i > 0 && !self.in_lexicon(w[i - 1]) && w[i - 1] == "least" {
-            return valence * N_SCALAR;
-        }
-        valence
+        least_check(valence, words, info, i)
     }
 
     /// Care phrases, longest first, left to right, without overlap: the phrase's last word
@@ -415,23 +374,124 @@ impl SentimentAnalyzer {
     }
 }
 
-/// VADER's tokens: whitespace-split, edge punctuation stripped unless that leaves <= 2 chars.
-fn tokenize(text: &str, s: &mut Tokens) {
-    s.lower.clear();
-    s.spans.clear();
-    s.upper.clear();
-    for raw in text.split_whitespace() {
-        let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
-        let token = if stripped.chars().nth(2).is_none() { raw } else { stripped };
-        let start = s.lower.len();
-        if token.is_ascii() {
-            s.lower.extend(token.bytes().map(|b| b.to_ascii_lowercase() as char));
+fn scalar_inc_dec(t: &Info, valence: f64, cap_diff: bool) -> f64 {
+    let Some(b) = t.booster else {
+        return 0.0;
+    };
+    let mut scalar = if valence < 0.0 { -b } else { b };
+    if t.upper && cap_diff {
+        if valence > 0.0 {
+            scalar += C_INCR;
         } else {
-            s.lower.extend(token.chars().flat_map(char::to_lowercase));
+            scalar -= C_INCR;
         }
-        s.spans.push((start, s.lower.len()));
-        s.upper.push(is_upper(token));
     }
+    scalar
+}
+
+fn negation_check(valence: f64, w: &[&str], info: &[Info], start_i: usize, i: usize) -> f64 {
+    match start_i {
+        0 if info[i - 1].negated => valence * N_SCALAR,
+        1 => {
+            if w[i - 2] == "never" && matches!(w[i - 1], "so" | "this") {
+                valence * 1.25
+            } else if w[i - 2] == "without" && w[i - 1] == "doubt" {
+                valence
+            } else if info[i - 2].negated {
+                valence * N_SCALAR
+            } else {
+                valence
+            }
+        }
+        // The reference's operator precedence makes "so"/"this" just before the word
+        // amplify on its own; kept as is for fidelity.
+        2 => {
+            if (w[i - 3] == "never" && matches!(w[i - 2], "so" | "this"))
+                || matches!(w[i - 1], "so" | "this")
+            {
+                valence * 1.25
+            } else if w[i - 3] == "without" && (w[i - 2] == "doubt" || w[i - 1] == "doubt") {
+                valence
+            } else if info[i - 3].negated {
+                valence * N_SCALAR
+            } else {
+                valence
+            }
+        }
+        _ => valence,
+    }
+}
+
+/// The reference's SPECIAL_CASES, as word sequences (it joins words with spaces; a single-word
+/// entry such as "badass" can never match a joined sequence).
+fn special_case(seq: &[&str]) -> Option<f64> {
+    match seq {
+        ["the", "shit"] | ["the", "bomb"] | ["to", "die", "for"] => Some(3.0),
+        ["bad", "ass"] => Some(1.5),
+        ["bus", "stop"] => Some(0.0),
+        ["yeah", "right"] => Some(-2.0),
+        ["kiss", "of", "death"] => Some(-1.5),
+        ["beating", "heart"] => Some(3.5),
+        _ => None,
+    }
+}
+
+/// The reference's multi-word boosters, as word sequences.
+fn booster_ngram(seq: &[&str]) -> Option<f64> {
+    match seq {
+        ["just", "enough"] | ["kind", "of"] | ["sort", "of"] => Some(B_DECR),
+        _ => None,
+    }
+}
+
+fn special_idioms_check(mut valence: f64, w: &[&str], i: usize) -> f64 {
+    let n = w.len();
+    let onezero = [w[i - 1], w[i]];
+    let twoonezero = [w[i - 2], w[i - 1], w[i]];
+    let twoone = [w[i - 2], w[i - 1]];
+    let threetwoone = [w[i - 3], w[i - 2], w[i - 1]];
+    let threetwo = [w[i - 3], w[i - 2]];
+    let sequences: [&[&str]; 5] = [&onezero, &twoonezero, &twoone, &threetwoone, &threetwo];
+    if let Some(v) = sequences.iter().find_map(|seq| special_case(seq)) {
+        valence = v;
+    }
+    if n - 1 > i {
+        if let Some(v) = special_case(&[w[i], w[i + 1]]) {
+            valence = v;
+        }
+    }
+    if n - 1 > i + 1 {
+        if let Some(v) = special_case(&[w[i], w[i + 1], w[i + 2]]) {
+            valence = v;
+        }
+    }
+    let ngrams: [&[&str]; 3] = [&threetwoone, &threetwo, &twoone];
+    for gram in ngrams {
+        if let Some(b) = booster_ngram(gram) {
+            valence += b;
+        }
+    }
+    valence
+}
+
+fn least_check(valence: f64, w: &[&str], info: &[Info], i: usize) -> f64 {
+    if i > 1 && info[i - 1].lex.is_none() && w[i - 1] == "least" {
+        if w[i - 2] != "at" && w[i - 2] != "very" {
+            return valence * N_SCALAR;
+        }
+    } else if i > 0 && info[i - 1].lex.is_none() && w[i - 1] == "least" {
+        return valence * N_SCALAR;
+    }
+    valence
+}
+
+/// Python's `str.split()` separators: Unicode whitespace plus the ASCII separators 0x1C-0x1F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn is_py_space_byte(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | 0x1c..=b' ')
 }
 
 /// Python's `str.isupper`: at least one cased character and no lowercase one.

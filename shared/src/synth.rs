@@ -298,7 +298,7 @@ pub fn generate(opts: &SynthOptions) -> Vec<u8> {
             for m in &msgs {
                 out.push_str(if first_flat { "\n  " } else { ",\n  " });
                 first_flat = false;
-                write_message(&mut out, &chat_id, m, "  ");
+                write_message(&mut out, &chat_id, m);
             }
         } else {
             out.push_str(if first_chat { "\n  " } else { ",\n  " });
@@ -307,7 +307,7 @@ pub fn generate(opts: &SynthOptions) -> Vec<u8> {
             out.push_str(": [");
             for (i, m) in msgs.iter().enumerate() {
                 out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-                write_message(&mut out, &chat_id, m, "    ");
+                write_message(&mut out, &chat_id, m);
             }
             out.push_str("\n  ]");
         }
@@ -329,11 +329,12 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("strings serialize")
 }
 
-fn write_message(out: &mut String, chat_id: &str, m: &Msg, indent: &str) {
+/// Writes one message as a single line of JSON (the layout many exporters use).
+fn write_message(out: &mut String, chat_id: &str, m: &Msg) {
     let field = |v: Option<&str>| v.filter(|s| !s.is_empty()).map_or("null".to_owned(), json_str);
     let _ = write!(
         out,
-        "{{\n{i}  \"FB_CHAT_ID\": {},\n{i}  \"MESSAGE_CONTENT\": {},\n{i}  \"DIRECTION\": {},\n{i}  \"SOCIAL_CREATE_TIME\": {},\n{i}  \"AGENT_USERNAME\": {},\n{i}  \"AGENT_EMAIL\": {},\n{i}  \"MESSAGE_TYPE\": \"{}\",\n{i}  \"VIA\": \"messenger\",\n{i}  \"PLATFORM\": \"facebook\",\n{i}  \"UNIQUE_POST_ID\": {}\n{i}}}",
+        "{{\"FB_CHAT_ID\": {}, \"MESSAGE_CONTENT\": {}, \"DIRECTION\": {}, \"SOCIAL_CREATE_TIME\": {}, \"AGENT_USERNAME\": {}, \"AGENT_EMAIL\": {}, \"MESSAGE_TYPE\": \"{}\", \"VIA\": \"messenger\", \"PLATFORM\": \"facebook\", \"UNIQUE_POST_ID\": {}}}",
         json_str(chat_id),
         m.content.as_deref().map_or("null".to_owned(), json_str),
         if m.direction.is_empty() { "null".to_owned() } else { json_str(m.direction) },
@@ -342,7 +343,6 @@ fn write_message(out: &mut String, chat_id: &str, m: &Msg, indent: &str) {
         field(m.agent.map(|a| a.1)),
         m.kind,
         json_str(&m.post_id),
-        i = indent,
     );
 }
 
@@ -370,7 +370,8 @@ impl ChatBuilder<'_> {
         self.post += 1;
         let kind = if content.is_none() { *self.rng.pick(&["image", "sticker", "audio"]) } else { "text" };
         let post_id = format!("m_{:x}{:04}{}", self.rng.next_u64() & 0xffff_ffff_ffff, self.post, self.n);
-        self.msgs.push(Msg { content, direction, time: format_timestamp(t), agent, kind, post_id });
+        // Real exports carry whole seconds.
+        self.msgs.push(Msg { content, direction, time: format_timestamp(t - t.rem_euclid(1000)), agent, kind, post_id });
     }
 
     /// Pushes a message whose text is picked from `bank`.
@@ -455,7 +456,7 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
     t += b.gap();
     b.say(t, "to_client", sc.agent_first, agent);
     // Long back-and-forth conversations exist (up to about 100 messages).
-    let rounds = if b.rng.chance(0.04) { 10 + b.rng.below(40) } else { b.rng.below(2) };
+    let rounds = if b.rng.chance(0.02) { 5 + b.rng.below(30) } else { b.rng.below(2) };
     for _ in 0..rounds {
         t += b.wait(20_000, 600_000);
         b.say(t, "to_company", sc.details, None);

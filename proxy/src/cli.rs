@@ -1,0 +1,361 @@
+//! The command line: `metrics`, `export`, `sentiment`, `generate`.
+//!
+//! Exit status: 0 on success, 2 on bad input or usage, with a one-line message on stderr.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use powerpulse_shared::csv_out::{self, ExportType};
+use powerpulse_shared::synth::{generate, SynthOptions};
+use powerpulse_shared::{
+    process, sentiment::SentimentAnalyzer, BuiltinAnalyzer, CleaningOptions, Dataset, Filter,
+    MessageRecord, Options, Taxonomy,
+};
+
+/// PowerPulse: honest support metrics from Facebook Messenger exports.
+#[derive(Debug, Parser)]
+#[command(name = "powerpulse", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the dataset metrics of an export (as `GET /api/metrics` would).
+    Metrics {
+        /// The export (JSON).
+        file: PathBuf,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Print the JSON object of `GET /api/metrics` instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a CSV export (conversations, messages or metrics).
+    Export {
+        /// The export (JSON).
+        file: PathBuf,
+        /// conversations, messages or metrics.
+        #[arg(long = "type", value_name = "TYPE")]
+        export_type: String,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
+    /// Score sentiment: one text per line on stdin, one score per line on stdout (empty = no signal).
+    Sentiment,
+    /// Generate a realistic synthetic export (for tests, benchmarks and demos).
+    Generate {
+        /// Number of chats.
+        #[arg(long, default_value_t = 1000)]
+        conversations: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Days the chats spread over, from 2025-08-01.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Write the flat array form instead of the grouped object.
+        #[arg(long)]
+        flat: bool,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Filters shared by `metrics` and `export`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// First day (YYYY-MM-DD, inclusive) of the conversations' first message.
+    #[arg(long)]
+    pub start_date: Option<String>,
+    /// Last day (YYYY-MM-DD, inclusive).
+    #[arg(long)]
+    pub end_date: Option<String>,
+    /// Time zone the days are counted in (IANA name, default UTC).
+    #[arg(long, env = "TIMEZONE")]
+    pub tz: Option<String>,
+    /// Only conversations this agent replied in.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Only conversations with this topic.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Only satisfied conversations.
+    #[arg(long)]
+    pub satisfied_only: bool,
+}
+
+/// Pipeline settings shared by `metrics` and `export`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Comma-separated autoresponse patterns (default `*977#`).
+    #[arg(long, env = "AUTORESPONSE_PATTERNS")]
+    pub autoresponse_patterns: Option<String>,
+    /// A topic taxonomy file (`label: keyword, keyword` lines) replacing the default.
+    #[arg(long, env = "TOPICS_FILE")]
+    pub topics: Option<PathBuf>,
+}
+
+/// A failure the CLI reports in one line (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input or usage.
+    #[error("{0}")]
+    Input(String),
+    /// Writing the output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl FilterArgs {
+    /// The filter these arguments describe.
+    pub fn to_filter(&self) -> Result<Filter, CliError> {
+        let mut f = Filter::from_params(
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            self.tz.as_deref(),
+            self.agent.as_deref(),
+            self.topic.as_deref(),
+        )
+        .map_err(CliError::Input)?;
+        f.satisfied_only = self.satisfied_only;
+        Ok(f)
+    }
+}
+
+impl PipelineArgs {
+    /// The pipeline options these arguments describe.
+    pub fn to_options(&self) -> Result<Options, CliError> {
+        let mut opts = Options::default();
+        if let Some(p) = &self.autoresponse_patterns {
+            opts.cleaning = CleaningOptions::from_list(p);
+        }
+        if let Some(path) = &self.topics {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+            let taxonomy = Taxonomy::parse(&text)
+                .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
+            opts.analyzer = BuiltinAnalyzer::new(taxonomy);
+        }
+        Ok(opts)
+    }
+}
+
+/// Reads and processes an export; errors name the file and, for JSON, the place.
+pub fn load(path: &PathBuf, opts: &Options) -> Result<Dataset, CliError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    process(&bytes, opts).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+}
+
+/// Runs the CLI; returns the process exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version go to stdout with status 0.
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid usage");
+            eprintln!("powerpulse: {}", line.trim_start_matches("error: "));
+            return 2;
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            2
+        }
+    }
+}
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Metrics {
+            file,
+            filter,
+            pipeline,
+            json,
+        } => {
+            let f = filter.to_filter()?;
+            let d = load(&file, &pipeline.to_options()?)?;
+            let m = d.metrics(&f);
+            let mut out = io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &m).map_err(io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                write_summary(&mut out, &d, &m)?;
+            }
+            out.flush()?;
+        }
+        Command::Export {
+            file,
+            export_type,
+            output,
+            filter,
+            pipeline,
+        } => {
+            let t = ExportType::parse(&export_type).map_err(CliError::Input)?;
+            let f = filter.to_filter()?;
+            let d = load(&file, &pipeline.to_options()?)?;
+            let bytes = export_bytes(&d, &f, t);
+            write_output(output.as_ref(), &bytes)?;
+        }
+        Command::Sentiment => {
+            let a = SentimentAnalyzer::care();
+            let stdin = io::stdin().lock();
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            for line in stdin.split(b'\n') {
+                let line = line?;
+                let text = String::from_utf8_lossy(&line);
+                match a.score(text.trim_end_matches('\r')) {
+                    Some(s) => writeln!(out, "{s}")?,
+                    None => writeln!(out)?,
+                }
+            }
+            out.flush()?;
+        }
+        Command::Generate {
+            conversations,
+            seed,
+            days,
+            flat,
+            output,
+        } => {
+            let bytes = generate(&SynthOptions {
+                conversations,
+                seed,
+                days,
+                flat,
+                ..SynthOptions::default()
+            });
+            write_output(output.as_ref(), &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The CSV bytes of an export type over a dataset.
+pub fn export_bytes(d: &Dataset, f: &Filter, t: ExportType) -> Vec<u8> {
+    match t {
+        ExportType::Conversations => csv_out::conversations_csv(&d.records(f)),
+        ExportType::Messages => {
+            let range = f.time_range();
+            let records: Vec<MessageRecord> = d
+                .conversations
+                .iter()
+                .filter(|c| f.matches(&c.summary, range))
+                .flat_map(MessageRecord::of)
+                .collect();
+            csv_out::messages_csv(&records)
+        }
+        ExportType::Metrics => csv_out::metrics_csv(&d.metrics(f)),
+    }
+}
+
+fn write_output(path: Option<&PathBuf>, bytes: &[u8]) -> Result<(), CliError> {
+    match path {
+        Some(p) => std::fs::write(p, bytes)
+            .map_err(|e| CliError::Input(format!("cannot write {}: {e}", p.display()))),
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map_or("n/a".to_owned(), |v| format!("{v:.2}{unit}"))
+}
+
+fn write_summary(
+    out: &mut impl Write,
+    d: &Dataset,
+    m: &powerpulse_shared::MetricsReport,
+) -> io::Result<()> {
+    let c = &m.core;
+    let r = &c.response_time;
+    writeln!(out, "PowerPulse metrics (definitions {})", m.definitions)?;
+    writeln!(
+        out,
+        "  read {} chats, {} messages; kept {} messages in {} conversations",
+        d.report.chats_read,
+        d.report.messages_read,
+        d.report.messages_kept,
+        d.conversations.len()
+    )?;
+    writeln!(out, "  conversations      {}", c.total_conversations)?;
+    writeln!(out, "  messages           {}", c.total_messages)?;
+    writeln!(out, "  CSAT               {:.2}% (n={})", c.csat_percentage, c.n.csat)?;
+    writeln!(out, "  FCR                {:.2}% (n={})", c.fcr_percentage, c.n.fcr)?;
+    writeln!(
+        out,
+        "  avg sentiment      {} (n={})",
+        m.core.avg_sentiment_score.map_or("n/a".into(), |v| format!("{v:.4}")),
+        c.n.sentiment
+    )?;
+    writeln!(
+        out,
+        "  reply gap          mean {} median {} p90 {} (n={})",
+        fmt_opt(r.reply_gap.mean, " min"),
+        fmt_opt(r.reply_gap.median, " min"),
+        fmt_opt(r.reply_gap.p90, " min"),
+        r.reply_gap.n
+    )?;
+    writeln!(
+        out,
+        "  turn response      mean {} median {} p90 {} (n={}, unanswered {})",
+        fmt_opt(r.turn.mean, " min"),
+        fmt_opt(r.turn.median, " min"),
+        fmt_opt(r.turn.p90, " min"),
+        r.turn.n,
+        r.unanswered_turns
+    )?;
+    writeln!(
+        out,
+        "  first response     mean {} median {} p90 {} (n={})",
+        fmt_opt(r.first_response.mean, " min"),
+        fmt_opt(r.first_response.median, " min"),
+        fmt_opt(r.first_response.p90, " min"),
+        r.first_response.n
+    )?;
+    let s = &c.sentiment_distribution;
+    writeln!(
+        out,
+        "  customer messages  {} positive, {} neutral, {} negative",
+        s.positive, s.neutral, s.negative
+    )?;
+    let topics: Vec<String> = m
+        .most_common_topics
+        .iter()
+        .map(|t| format!("{} {:.1}%", t.topic, t.percentage))
+        .collect();
+    writeln!(out, "  top topics         {}", topics.join(", "))?;
+    let f = &m.filtered;
+    writeln!(
+        out,
+        "  filtered           missing_field {}, bad_direction {}, bad_timestamp {}, empty_content {}, autoresponse {}, duplicate {}, empty_chats {}, invalid_chats {}",
+        f.missing_field, f.bad_direction, f.bad_timestamp, f.empty_content, f.autoresponse, f.duplicate, f.empty_chats, f.invalid_chats
+    )?;
+    Ok(())
+}
