@@ -2,3 +2,4 @@
 //! the providers' APIs, and the CLI that runs the shared pipeline on a file.
 
 pub mod cli;
+pub mod pipeline;

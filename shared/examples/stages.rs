@@ -1,7 +1,9 @@
 //! Times each pipeline stage on an export: `cargo run --release --example stages -- FILE`.
 use std::time::Instant;
 
-use powerpulse_shared::{cleaning, export, response_time, sentiment::SentimentAnalyzer, Filter, Options, Role};
+use powerpulse_shared::{
+    cleaning, export, response_time, sentiment::SentimentAnalyzer, Filter, Options, Role,
+};
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: stages FILE");
@@ -15,7 +17,11 @@ fn main() {
     println!("parse     {:?}", t.elapsed());
     let t = Instant::now();
     let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
-    println!("clean     {:?} ({} kept)", t.elapsed(), report.messages_kept);
+    println!(
+        "clean     {:?} ({} kept)",
+        t.elapsed(),
+        report.messages_kept
+    );
     drop(raw);
     let t = Instant::now();
     let mut convs: Vec<_> = chats
@@ -36,14 +42,23 @@ fn main() {
         }
     }
     let el = t.elapsed();
-    println!("sentiment {:?} ({n} msgs, {:.0} msgs/s)", el, n as f64 / el.as_secs_f64());
+    println!(
+        "sentiment {:?} ({n} msgs, {:.0} msgs/s)",
+        el,
+        n as f64 / el.as_secs_f64()
+    );
     let t = Instant::now();
     for (m, s) in convs.iter_mut() {
         opts.analyzer.analyze(m, s);
     }
     println!("analyze   {:?} (sentiment included)", t.elapsed());
     let t = Instant::now();
-    let m = powerpulse_shared::compute_metrics(convs.iter().map(|c| &c.1), &Filter::default(), report.filtered, None);
+    let m = powerpulse_shared::compute_metrics(
+        convs.iter().map(|c| &c.1),
+        &Filter::default(),
+        report.filtered,
+        None,
+    );
     println!("metrics   {:?}", t.elapsed());
     std::hint::black_box(m);
 }

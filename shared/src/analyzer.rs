@@ -31,74 +31,247 @@ mod sig {
 }
 
 const SIGNALS: &[(u32, &[&str])] = &[
-    (sig::THANKS, &[
-        "thank", "thanks", "thank you", "thx", "asante", "asanteni", "ahsante", "shukran",
-        "appreciate", "appreciated", "grateful", "nashukuru", "tunashukuru", "god bless",
-        "mungu akubariki", "barikiwa", "ubarikiwe",
-    ]),
-    (sig::CONFIRM, &[
-        "it works", "it's working", "its working", "working now", "now working", "works now",
-        "it worked", "that worked", "received", "nimepata", "imeingia", "imefika", "imerudi",
-        "imewaka", "restored", "is back", "power back", "got it", "sorted", "solved", "resolved",
-        "success", "successful", "umeme umerudi", "stima imerudi",
-    ]),
-    (sig::STILL, &[
-        "still", "bado", "not yet", "haijaingia", "haijafika", "sijapata", "hatujapata",
-        "not working", "doesn't work", "does not work", "didn't work", "did not work",
-        "haifanyi", "not received", "haven't received", "have not received", "same problem",
-        "imekataa", "imekwama", "failed", "not solved", "not resolved", "no power",
-        "hakuna stima", "hakuna umeme",
-    ]),
-    (sig::ANGER, &[
-        "useless", "stupid", "idiot", "idiots", "nonsense", "rubbish", "thieves", "thief",
-        "wezi", "mwizi", "fraud", "scam", "upuzi", "ujinga", "pumbavu", "mafala", "fala",
-        "shame on", "aibu", "sue you", "court", "lawyer", "incompetent", "pathetic", "hopeless",
-        "worst", "hate you", "nitawashtaki",
-    ]),
-    (sig::REPEATED, &[
-        "every time", "kila mara", "again and again", "third time", "many times",
-        "mara ngapi", "how many times", "every month", "every week", "once again",
-    ]),
-    (sig::CHASING, &[
-        "any update", "are you there", "uko wapi", "mko wapi", "why no response",
-        "no response", "no reply", "still waiting", "nangoja", "tunangoja", "follow up",
-        "following up", "any feedback", "anyone there", "hello??",
-    ]),
-    (sig::FIX, &[
-        "has been restored", "have been restored", "restored", "has been resolved", "resolved",
-        "has been fixed", "fixed", "rectified", "has been reversed", "reversed",
-        "has been credited", "credited", "has been updated", "your token is", "your token",
-        "token number is", "tokens are", "here is your", "here are your",
-        "has been processed", "has been sorted", "has been replaced", "successfully",
-        "imerudishwa", "imeshughulikiwa",
-    ]),
-    (sig::LOGGED, &[
-        "reference number", "ref no", "ref number", "ticket", "complaint has been",
-        "has been logged", "logged", "escalated", "forwarded", "has been raised",
-        "our technical team", "technical team", "technicians will", "team will",
-        "will be attended", "will be contacted", "will get back", "be patient",
-    ]),
+    (
+        sig::THANKS,
+        &[
+            "thank",
+            "thanks",
+            "thank you",
+            "thx",
+            "asante",
+            "asanteni",
+            "ahsante",
+            "shukran",
+            "appreciate",
+            "appreciated",
+            "grateful",
+            "nashukuru",
+            "tunashukuru",
+            "god bless",
+            "mungu akubariki",
+            "barikiwa",
+            "ubarikiwe",
+        ],
+    ),
+    (
+        sig::CONFIRM,
+        &[
+            "it works",
+            "it's working",
+            "its working",
+            "working now",
+            "now working",
+            "works now",
+            "it worked",
+            "that worked",
+            "received",
+            "nimepata",
+            "imeingia",
+            "imefika",
+            "imerudi",
+            "imewaka",
+            "restored",
+            "is back",
+            "power back",
+            "got it",
+            "sorted",
+            "solved",
+            "resolved",
+            "success",
+            "successful",
+            "umeme umerudi",
+            "stima imerudi",
+        ],
+    ),
+    (
+        sig::STILL,
+        &[
+            "still",
+            "bado",
+            "not yet",
+            "haijaingia",
+            "haijafika",
+            "sijapata",
+            "hatujapata",
+            "not working",
+            "doesn't work",
+            "does not work",
+            "didn't work",
+            "did not work",
+            "haifanyi",
+            "not received",
+            "haven't received",
+            "have not received",
+            "same problem",
+            "imekataa",
+            "imekwama",
+            "failed",
+            "not solved",
+            "not resolved",
+            "no power",
+            "hakuna stima",
+            "hakuna umeme",
+        ],
+    ),
+    (
+        sig::ANGER,
+        &[
+            "useless",
+            "stupid",
+            "idiot",
+            "idiots",
+            "nonsense",
+            "rubbish",
+            "thieves",
+            "thief",
+            "wezi",
+            "mwizi",
+            "fraud",
+            "scam",
+            "upuzi",
+            "ujinga",
+            "pumbavu",
+            "mafala",
+            "fala",
+            "shame on",
+            "aibu",
+            "sue you",
+            "court",
+            "lawyer",
+            "incompetent",
+            "pathetic",
+            "hopeless",
+            "worst",
+            "hate you",
+            "nitawashtaki",
+        ],
+    ),
+    (
+        sig::REPEATED,
+        &[
+            "every time",
+            "kila mara",
+            "again and again",
+            "third time",
+            "many times",
+            "mara ngapi",
+            "how many times",
+            "every month",
+            "every week",
+            "once again",
+        ],
+    ),
+    (
+        sig::CHASING,
+        &[
+            "any update",
+            "are you there",
+            "uko wapi",
+            "mko wapi",
+            "why no response",
+            "no response",
+            "no reply",
+            "still waiting",
+            "nangoja",
+            "tunangoja",
+            "follow up",
+            "following up",
+            "any feedback",
+            "anyone there",
+            "hello??",
+        ],
+    ),
+    (
+        sig::FIX,
+        &[
+            "has been restored",
+            "have been restored",
+            "restored",
+            "has been resolved",
+            "resolved",
+            "has been fixed",
+            "fixed",
+            "rectified",
+            "has been reversed",
+            "reversed",
+            "has been credited",
+            "credited",
+            "has been updated",
+            "your token is",
+            "your token",
+            "token number is",
+            "tokens are",
+            "here is your",
+            "here are your",
+            "has been processed",
+            "has been sorted",
+            "has been replaced",
+            "successfully",
+            "imerudishwa",
+            "imeshughulikiwa",
+        ],
+    ),
+    (
+        sig::LOGGED,
+        &[
+            "reference number",
+            "ref no",
+            "ref number",
+            "ticket",
+            "complaint has been",
+            "has been logged",
+            "logged",
+            "escalated",
+            "forwarded",
+            "has been raised",
+            "our technical team",
+            "technical team",
+            "technicians will",
+            "team will",
+            "will be attended",
+            "will be contacted",
+            "will get back",
+            "be patient",
+        ],
+    ),
 ];
 
 /// Customer messages that carry no issue on their own (compared after trimming punctuation).
 const TRIVIAL: &[&str] = &[
-    "get started", "hi", "hello", "hey", "hallo", "habari", "habari yako", "niaje", "mambo",
-    "sasa", "good morning", "good afternoon", "good evening", "morning", "ok", "okay", "sawa",
-    "thanks", "thank you", "asante", "asante sana", "poa", "yes", "no", "hi there",
+    "get started",
+    "hi",
+    "hello",
+    "hey",
+    "hallo",
+    "habari",
+    "habari yako",
+    "niaje",
+    "mambo",
+    "sasa",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "morning",
+    "ok",
+    "okay",
+    "sawa",
+    "thanks",
+    "thank you",
+    "asante",
+    "asante sana",
+    "poa",
+    "yes",
+    "no",
+    "hi there",
 ];
-
-#[derive(Clone, Copy)]
-enum Pattern {
-    Signal(u32),
-    Topic(u16),
-}
 
 /// The built-in analyzer: one phrase automaton for signals and topics.
 #[derive(Debug, Clone)]
 pub struct BuiltinAnalyzer {
     taxonomy: Taxonomy,
     matcher: AhoCorasick,
-    meaning: Vec<(u32, u16)>,
+    /// Per distinct phrase: its signal bits and the topics it counts for.
+    meaning: Vec<(u32, Vec<u16>)>,
 }
 
 impl Default for BuiltinAnalyzer {
@@ -115,18 +288,31 @@ struct MessageFacts {
 impl BuiltinAnalyzer {
     /// An analyzer with this topic taxonomy.
     pub fn new(taxonomy: Taxonomy) -> Self {
+        // One automaton for every phrase; a phrase that is both a signal and a keyword (or a
+        // keyword of two labels) is one pattern with all its meanings.
         let mut patterns: Vec<String> = Vec::new();
-        let mut meaning: Vec<Pattern> = Vec::new();
+        let mut meaning: Vec<(u32, Vec<u16>)> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut slot = |p: &str, patterns: &mut Vec<String>, meaning: &mut Vec<(u32, Vec<u16>)>| {
+            let p = p.to_lowercase();
+            *index.entry(p.clone()).or_insert_with(|| {
+                patterns.push(p);
+                meaning.push((0, Vec::new()));
+                meaning.len() - 1
+            })
+        };
         for (bit, phrases) in SIGNALS {
             for p in *phrases {
-                patterns.push((*p).to_owned());
-                meaning.push(Pattern::Signal(*bit));
+                let i = slot(p, &mut patterns, &mut meaning);
+                meaning[i].0 |= bit;
             }
         }
-        for (i, rule) in taxonomy.rules.iter().enumerate() {
+        for (t, rule) in taxonomy.rules.iter().enumerate() {
             for k in &rule.keywords {
-                patterns.push(k.clone());
-                meaning.push(Pattern::Topic(i as u16));
+                let i = slot(k, &mut patterns, &mut meaning);
+                if !meaning[i].1.contains(&(t as u16)) {
+                    meaning[i].1.push(t as u16);
+                }
             }
         }
         let matcher = AhoCorasick::builder()
@@ -135,13 +321,6 @@ impl BuiltinAnalyzer {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("literal patterns always build");
-        let meaning = meaning
-            .into_iter()
-            .map(|m| match m {
-                Pattern::Signal(b) => (b, u16::MAX),
-                Pattern::Topic(t) => (0, t),
-            })
-            .collect();
         Self {
             taxonomy,
             matcher,
@@ -179,7 +358,8 @@ impl BuiltinAnalyzer {
             &agent_topic_hits
         };
         let scores: Vec<f64> = messages.iter().filter_map(|m| m.sentiment).collect();
-        let avg_sentiment = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+        let avg_sentiment =
+            (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
         let (satisfaction, confidence, fcr) = judge(messages, &facts, summary);
         summary.analysis = Analysis {
             analyzer: BUILTIN.to_owned(),
@@ -202,10 +382,10 @@ impl BuiltinAnalyzer {
             if !whole_word(bytes, m.start(), m.end()) {
                 continue;
             }
-            let (bit, topic) = self.meaning[m.pattern().as_usize()];
-            signals |= bit;
-            if topic != u16::MAX {
-                topic_hits[topic as usize] += 1;
+            let (bits, topics) = &self.meaning[m.pattern().as_usize()];
+            signals |= bits;
+            for t in topics {
+                topic_hits[*t as usize] += 1;
             }
         }
         if has_token_number(text) {
@@ -271,12 +451,23 @@ fn judge(
     let no_issue = customer.iter().all(|&i| is_trivial(&messages[i].text))
         && !agent.iter().any(|&i| has(i, sig::FIX));
 
-    // The end of the conversation: the customer's last turn (messages after the last agent reply),
-    // or their last two messages when an agent spoke last.
+    // The end of the conversation, as the customer left it: their messages after the last
+    // agent reply; when an agent spoke last, their last two messages unless an agent's fix
+    // came after them (then the end is silence after a fix).
     let last_agent = agent.last().copied();
+    let last_fix = agent.iter().rev().copied().find(|&i| has(i, sig::FIX));
     let tail: Vec<usize> = match last_agent {
-        Some(a) if customer.iter().any(|&c| c > a) => customer.iter().copied().filter(|&c| c > a).collect(),
-        _ => customer.iter().rev().take(2).rev().copied().collect(),
+        Some(a) if customer.iter().any(|&c| c > a) => {
+            customer.iter().copied().filter(|&c| c > a).collect()
+        }
+        _ => customer
+            .iter()
+            .rev()
+            .take(2)
+            .rev()
+            .copied()
+            .filter(|&c| last_fix.is_none_or(|f| f < c))
+            .collect(),
     };
     let unanswered_end = last_agent.is_none_or(|a| customer.last().is_some_and(|&c| c > a));
     let any = |idx: &[usize], bit: u32| idx.iter().any(|&i| has(i, bit));
@@ -286,7 +477,9 @@ fn judge(
     let fix = any(&agent, sig::FIX);
     let logged = any(&agent, sig::LOGGED);
     let anger = any(&customer, sig::ANGER)
-        || customer.iter().any(|&i| messages[i].sentiment.is_some_and(|v| v <= -0.75));
+        || customer
+            .iter()
+            .any(|&i| messages[i].sentiment.is_some_and(|v| v <= -0.75));
     let repeated = any(&customer, sig::REPEATED);
     let chasing = any(&customer, sig::CHASING) || longest_customer_run(messages) >= 3;
     let tail_scores: Vec<f64> = tail.iter().filter_map(|&i| messages[i].sentiment).collect();
@@ -333,10 +526,18 @@ fn judge(
 /// FCR rule: within the first segment, the customer's last turn was answered, nothing says it
 /// still fails, and the agent did more than log a complaint (or the customer confirmed).
 fn resolved_in_first_segment(messages: &[Message], facts: &[MessageFacts]) -> bool {
-    let first: Vec<usize> = (0..messages.len()).filter(|&i| messages[i].segment == 0).collect();
+    let first: Vec<usize> = (0..messages.len())
+        .filter(|&i| messages[i].segment == 0)
+        .collect();
     let has = |i: usize, bit: u32| facts[i].signals & bit != 0;
-    let last_customer = first.iter().rev().find(|&&i| messages[i].role == Role::Customer);
-    let last_agent = first.iter().rev().find(|&&i| messages[i].role == Role::Agent);
+    let last_customer = first
+        .iter()
+        .rev()
+        .find(|&&i| messages[i].role == Role::Customer);
+    let last_agent = first
+        .iter()
+        .rev()
+        .find(|&&i| messages[i].role == Role::Agent);
     let (Some(&c), Some(&a)) = (last_customer, last_agent) else {
         return false;
     };
@@ -347,13 +548,19 @@ fn resolved_in_first_segment(messages: &[Message], facts: &[MessageFacts]) -> bo
         .rev()
         .take_while(|&i| i > a)
         .collect();
-    let confirmed = first
-        .iter()
-        .any(|&i| messages[i].role == Role::Customer && has(i, sig::CONFIRM) && !has(i, sig::STILL));
+    let confirmed = first.iter().any(|&i| {
+        messages[i].role == Role::Customer && has(i, sig::CONFIRM) && !has(i, sig::STILL)
+    });
     let still = customer_after_fix.iter().any(|&i| has(i, sig::STILL))
         || (c < a && has(c, sig::STILL) && !first.iter().any(|&i| i > c && has(i, sig::FIX)));
-    let fix = first.iter().any(|&i| messages[i].role == Role::Agent && has(i, sig::FIX));
-    let logged_only = first.iter().any(|&i| messages[i].role == Role::Agent && has(i, sig::LOGGED)) && !fix && !confirmed;
+    let fix = first
+        .iter()
+        .any(|&i| messages[i].role == Role::Agent && has(i, sig::FIX));
+    let logged_only = first
+        .iter()
+        .any(|&i| messages[i].role == Role::Agent && has(i, sig::LOGGED))
+        && !fix
+        && !confirmed;
     let answered = a > c;
     !still && !logged_only && (confirmed || fix || answered)
 }

@@ -194,7 +194,10 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
                 Ok(k) => {
                     let agent = k.agent.map(|a| match agents.get(a) {
                         Some(arc) => arc.clone(),
-                        None => agents.entry(a.to_owned()).or_insert_with(|| Arc::from(a)).clone(),
+                        None => agents
+                            .entry(a.to_owned())
+                            .or_insert_with(|| Arc::from(a))
+                            .clone(),
                     });
                     let id = match m.unique_post_id.non_blank() {
                         Some(id) => id.to_owned(),
@@ -253,7 +256,10 @@ fn check<'m>(
     let time_str = m.time.as_str().ok_or(Drop::BadTimestamp)?;
     let time_ms = parse_timestamp(time_str.trim()).ok_or(Drop::BadTimestamp)?;
     let text = m.content.non_blank().ok_or(Drop::EmptyContent)?;
-    let agent = m.agent_username.non_blank().or_else(|| m.agent_email.non_blank());
+    let agent = m
+        .agent_username
+        .non_blank()
+        .or_else(|| m.agent_email.non_blank());
     if !to_company && agent.is_none() && opts.is_autoresponse(text) {
         return Err(Drop::Autoresponse);
     }

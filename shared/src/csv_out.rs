@@ -139,11 +139,31 @@ pub fn metric_rows(m: &MetricsReport) -> Vec<[String; 4]> {
     let c = &m.core;
     let row = |s: &str, k: &str, v: String, n: Option<u64>| [s.to_owned(), k.to_owned(), v, opt(n)];
     let mut rows = vec![
-        row("kpi", "total_conversations", c.total_conversations.to_string(), None),
+        row(
+            "kpi",
+            "total_conversations",
+            c.total_conversations.to_string(),
+            None,
+        ),
         row("kpi", "total_messages", c.total_messages.to_string(), None),
-        row("kpi", "csat_percentage", cell(Some(c.csat_percentage), 2), Some(c.n.csat)),
-        row("kpi", "fcr_percentage", cell(Some(c.fcr_percentage), 2), Some(c.n.fcr)),
-        row("kpi", "avg_sentiment_score", cell(c.avg_sentiment_score, 4), Some(c.n.sentiment)),
+        row(
+            "kpi",
+            "csat_percentage",
+            cell(Some(c.csat_percentage), 2),
+            Some(c.n.csat),
+        ),
+        row(
+            "kpi",
+            "fcr_percentage",
+            cell(Some(c.fcr_percentage), 2),
+            Some(c.n.fcr),
+        ),
+        row(
+            "kpi",
+            "avg_sentiment_score",
+            cell(c.avg_sentiment_score, 4),
+            Some(c.n.sentiment),
+        ),
         row(
             "kpi",
             "avg_response_time_minutes",
@@ -153,19 +173,38 @@ pub fn metric_rows(m: &MetricsReport) -> Vec<[String; 4]> {
     ];
     let stats = |rows: &mut Vec<[String; 4]>, name: &str, s: &Stats| {
         for (k, v) in [("mean", s.mean), ("median", s.median), ("p90", s.p90)] {
-            rows.push(row("response_time", &format!("{name}_{k}"), cell(v, 2), Some(s.n)));
+            rows.push(row(
+                "response_time",
+                &format!("{name}_{k}"),
+                cell(v, 2),
+                Some(s.n),
+            ));
         }
     };
     stats(&mut rows, "reply_gap", &c.response_time.reply_gap);
     stats(&mut rows, "turn", &c.response_time.turn);
     stats(&mut rows, "first_response", &c.response_time.first_response);
-    rows.push(row("response_time", "unanswered_turns", c.response_time.unanswered_turns.to_string(), None));
+    rows.push(row(
+        "response_time",
+        "unanswered_turns",
+        c.response_time.unanswered_turns.to_string(),
+        None,
+    ));
     let d = &c.sentiment_distribution;
-    for (k, v) in [("positive", d.positive), ("neutral", d.neutral), ("negative", d.negative)] {
+    for (k, v) in [
+        ("positive", d.positive),
+        ("neutral", d.neutral),
+        ("negative", d.negative),
+    ] {
         rows.push(row("sentiment_distribution", k, v.to_string(), None));
     }
     for t in &m.most_common_topics {
-        rows.push(row("topic", &t.topic, cell(Some(t.percentage), 2), Some(t.count)));
+        rows.push(row(
+            "topic",
+            &t.topic,
+            cell(Some(t.percentage), 2),
+            Some(t.count),
+        ));
     }
     let f = &m.filtered;
     for (k, v) in [

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
 use crate::error::ParseError;
 
@@ -349,7 +351,9 @@ impl<'de, 'k> Visitor<'de> for Top<'k> {
                 continue;
             };
             let i = *index.entry(id.clone()).or_insert_with(|| {
-                export.chats.push((Cow::Owned(id), ChatValue::Messages(Vec::new())));
+                export
+                    .chats
+                    .push((Cow::Owned(id), ChatValue::Messages(Vec::new())));
                 export.chats.len() - 1
             });
             if let ChatValue::Messages(items) = &mut export.chats[i].1 {
@@ -408,9 +412,11 @@ pub fn parse_export(input: &[u8]) -> Result<RawExport<'_>, ParseError> {
     let text = std::str::from_utf8(input).map_err(|e| utf8_error(input, e))?;
     let current_chat = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = Top { current_chat: &current_chat }
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
+    let result = Top {
+        current_chat: &current_chat,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
     result.map_err(|e| to_parse_error(input, e, current_chat.into_inner()))
 }
 
@@ -484,13 +490,19 @@ mod tests {
              "AGENT_EMAIL": "agent@company.com", "MESSAGE_TYPE": "text", "VIA": {"x": [1, 2]}}
         ]}"#;
         let e = parse_export(json).unwrap();
-        let ChatValue::Messages(items) = chat(&e, "FB_CHAT_ID_1") else { panic!() };
+        let ChatValue::Messages(items) = chat(&e, "FB_CHAT_ID_1") else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
-        let Item::Message(m) = &items[1] else { panic!() };
+        let Item::Message(m) = &items[1] else {
+            panic!()
+        };
         assert_eq!(m.content.as_str(), Some("Agent response"));
         assert_eq!(m.agent_username.as_str(), Some("AGENT_ID"));
         assert_eq!(m.unique_post_id, Field::Missing);
-        let Item::Message(m) = &items[0] else { panic!() };
+        let Item::Message(m) = &items[0] else {
+            panic!()
+        };
         assert_eq!(m.agent_email, Field::Null);
     }
 
@@ -498,9 +510,15 @@ mod tests {
     fn strings_without_escapes_are_borrowed() {
         let json = br#"{"c": [{"MESSAGE_CONTENT": "plain"}, {"MESSAGE_CONTENT": "line\nbreak"}]}"#;
         let e = parse_export(json).unwrap();
-        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
-        let Item::Message(a) = &items[0] else { panic!() };
-        let Item::Message(b) = &items[1] else { panic!() };
+        let ChatValue::Messages(items) = chat(&e, "c") else {
+            panic!()
+        };
+        let Item::Message(a) = &items[0] else {
+            panic!()
+        };
+        let Item::Message(b) = &items[1] else {
+            panic!()
+        };
         assert!(matches!(a.content, Field::Str(Cow::Borrowed("plain"))));
         assert_eq!(b.content.as_str(), Some("line\nbreak"));
     }
@@ -510,8 +528,12 @@ mod tests {
         let json = br#"{"c": [{"MESSAGE_CONTENT": 42, "DIRECTION": true, "SOCIAL_CREATE_TIME": [1]}, 7, "x"],
                         "d": {"not": "an array"}, "e": null}"#;
         let e = parse_export(json).unwrap();
-        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
-        let Item::Message(m) = &items[0] else { panic!() };
+        let ChatValue::Messages(items) = chat(&e, "c") else {
+            panic!()
+        };
+        let Item::Message(m) = &items[0] else {
+            panic!()
+        };
         assert_eq!(m.content.as_str(), Some("42"));
         assert_eq!(m.direction, Field::Other);
         assert_eq!(m.time, Field::Other);
@@ -525,7 +547,9 @@ mod tests {
         let json = br#"{"c": [{"MESSAGE_CONTENT": "a"}], "c": [{"MESSAGE_CONTENT": "b"}]}"#;
         let e = parse_export(json).unwrap();
         assert_eq!(e.chats.len(), 1);
-        let ChatValue::Messages(items) = chat(&e, "c") else { panic!() };
+        let ChatValue::Messages(items) = chat(&e, "c") else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
     }
 
@@ -537,7 +561,9 @@ mod tests {
         assert_eq!(e.chats.len(), 2);
         assert_eq!(e.chats[0].0, "a");
         assert_eq!(e.ungrouped, 2);
-        let ChatValue::Messages(items) = chat(&e, "a") else { panic!() };
+        let ChatValue::Messages(items) = chat(&e, "a") else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
     }
 
@@ -545,45 +571,78 @@ mod tests {
     fn syntax_errors_name_the_byte_and_the_chat() {
         let json = b"{\"ok\": [],\n \"broken\": [{\"DIRECTION\": \"to_company\",, }]}";
         let err = parse_export(json).unwrap_err();
-        let ParseError::Syntax { offset, line, chat, .. } = &err else { panic!("{err:?}") };
+        let ParseError::Syntax {
+            offset, line, chat, ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
         assert_eq!(*line, 2);
         assert_eq!(chat.as_deref(), Some("broken"));
         assert_eq!(json[*offset], b',');
         let text = err.to_string();
-        assert!(text.contains("byte") && text.contains("\"broken\""), "{text}");
+        assert!(
+            text.contains("byte") && text.contains("\"broken\""),
+            "{text}"
+        );
     }
 
     #[test]
     fn truncated_file_reports_end_offset() {
         let json = br#"{"c": [{"MESSAGE_CONTENT": "a"#;
         let err = parse_export(json).unwrap_err();
-        let ParseError::Syntax { offset, .. } = err else { panic!() };
+        let ParseError::Syntax { offset, .. } = err else {
+            panic!()
+        };
         assert!(offset + 1 >= json.len(), "{offset}");
     }
 
     #[test]
     fn wrong_shapes_and_empty_input() {
         assert_eq!(parse_export(b"  \n").unwrap_err(), ParseError::Empty);
-        assert_eq!(parse_export(b"\"hi\"").unwrap_err(), ParseError::WrongShape { found: "a string" });
-        assert_eq!(parse_export(b"12").unwrap_err(), ParseError::WrongShape { found: "a number" });
-        assert_eq!(parse_export(b"null").unwrap_err(), ParseError::WrongShape { found: "null" });
-        assert!(matches!(parse_export(b"{} x").unwrap_err(), ParseError::Syntax { .. }));
+        assert_eq!(
+            parse_export(b"\"hi\"").unwrap_err(),
+            ParseError::WrongShape { found: "a string" }
+        );
+        assert_eq!(
+            parse_export(b"12").unwrap_err(),
+            ParseError::WrongShape { found: "a number" }
+        );
+        assert_eq!(
+            parse_export(b"null").unwrap_err(),
+            ParseError::WrongShape { found: "null" }
+        );
+        assert!(matches!(
+            parse_export(b"{} x").unwrap_err(),
+            ParseError::Syntax { .. }
+        ));
     }
 
     #[test]
     fn invalid_utf8_and_deep_nesting_are_errors_not_panics() {
         let bad = b"{\"c\": [{\"MESSAGE_CONTENT\": \"\xff\xfe\"}]}";
-        let ParseError::Syntax { offset, message, .. } = parse_export(bad).unwrap_err() else { panic!() };
+        let ParseError::Syntax {
+            offset, message, ..
+        } = parse_export(bad).unwrap_err()
+        else {
+            panic!()
+        };
         assert_eq!(offset, 28);
         assert!(message.contains("UTF-8"));
         // Deep nesting where a message is expected or inside a field: skipped, no stack overflow.
         let deep = format!("{{\"c\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
         let e = parse_export(deep.as_bytes()).unwrap();
         assert_eq!(e.chats[0].1, ChatValue::Messages(vec![Item::NotObject]));
-        let deep = format!("{{\"c\": [{{\"VIA\": {}1{}}}]}}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+        let deep = format!(
+            "{{\"c\": [{{\"VIA\": {}1{}}}]}}",
+            "{\"a\":".repeat(50_000),
+            "}".repeat(50_000)
+        );
         match parse_export(deep.as_bytes()) {
             Ok(_) => {}
-            Err(ParseError::Syntax { message, .. }) => assert!(message.contains("recursion"), "{message}"),
+            Err(ParseError::Syntax { message, .. }) => {
+                assert!(message.contains("recursion"), "{message}")
+            }
             Err(e) => panic!("{e}"),
         }
         let unclosed = "[".repeat(200_000);

@@ -92,7 +92,10 @@ impl Filter {
             start_date: date("start_date", start_date)?,
             end_date: date("end_date", end_date)?,
             tz,
-            agent: agent.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned),
+            agent: agent
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned),
             topic: topic
                 .map(|t| t.trim().to_lowercase())
                 .filter(|t| !t.is_empty()),
@@ -109,7 +112,10 @@ impl Filter {
                 return Err(format!("start_date {a} is after end_date {b}"));
             }
         }
-        for (name, v) in [("min_satisfaction", self.min_satisfaction), ("max_satisfaction", self.max_satisfaction)] {
+        for (name, v) in [
+            ("min_satisfaction", self.min_satisfaction),
+            ("max_satisfaction", self.max_satisfaction),
+        ] {
             if let Some(v) = v {
                 if !(1..=5).contains(&v) {
                     return Err(format!("{name} must be between 1 and 5, got {v}"));
@@ -118,7 +124,9 @@ impl Filter {
         }
         if let (Some(a), Some(b)) = (self.min_satisfaction, self.max_satisfaction) {
             if a > b {
-                return Err(format!("min_satisfaction {a} is above max_satisfaction {b}"));
+                return Err(format!(
+                    "min_satisfaction {a} is above max_satisfaction {b}"
+                ));
             }
         }
         Ok(())
@@ -127,7 +135,9 @@ impl Filter {
     /// The date range as UTC instants (open-ended where a date is absent).
     pub fn time_range(&self) -> TimeRange {
         TimeRange {
-            from_ms: self.start_date.map_or(i64::MIN, |d| day_start_ms(d, self.tz)),
+            from_ms: self
+                .start_date
+                .map_or(i64::MIN, |d| day_start_ms(d, self.tz)),
             to_ms: self
                 .end_date
                 .and_then(|d| d.succ_opt())

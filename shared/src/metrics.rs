@@ -176,7 +176,13 @@ impl Acc {
     }
 
     fn finish(mut self) -> CoreMetrics {
-        let pct = |num: u64, den: u64| if den == 0 { 0.0 } else { num as f64 * 100.0 / den as f64 };
+        let pct = |num: u64, den: u64| {
+            if den == 0 {
+                0.0
+            } else {
+                num as f64 * 100.0 / den as f64
+            }
+        };
         let mean = |sum: f64, n: u64| (n > 0).then(|| sum / n as f64);
         CoreMetrics {
             avg_sentiment_score: mean(self.sentiment_sum, self.sentiment_n),
@@ -228,7 +234,10 @@ pub fn compute_metrics<'a>(
             AnalysisStatus::Failed => analysis.failed += 1,
             AnalysisStatus::Complete => {}
         }
-        *analysis.by_analyzer.entry(s.analysis.analyzer.clone()).or_default() += 1;
+        *analysis
+            .by_analyzer
+            .entry(s.analysis.analyzer.clone())
+            .or_default() += 1;
     }
     let core = acc.finish();
     let with_topics = core.n.topics;
@@ -267,12 +276,17 @@ pub struct DailyRow {
 
 /// The daily series, one row per day from the first to the last selected day (empty days
 /// included, so charts do not hide quiet days).
-pub fn daily_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<DailyRow> {
+pub fn daily_metrics<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    filter: &Filter,
+) -> Vec<DailyRow> {
     let range = filter.time_range();
     let mut days: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
     for s in summaries {
         if filter.matches(s, range) {
-            days.entry(local_date(s.first_message_ms, filter.tz)).or_default().add(s);
+            days.entry(local_date(s.first_message_ms, filter.tz))
+                .or_default()
+                .add(s);
         }
     }
     let (Some(&first), Some(&last)) = (days.keys().next(), days.keys().next_back()) else {
@@ -330,7 +344,10 @@ struct AgentAcc {
 }
 
 /// The per-agent table over the selected conversations, busiest agents first.
-pub fn agent_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<AgentRow> {
+pub fn agent_metrics<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    filter: &Filter,
+) -> Vec<AgentRow> {
     let range = filter.time_range();
     let mut agents: HashMap<&str, AgentAcc> = HashMap::new();
     for s in summaries {
@@ -350,13 +367,17 @@ pub fn agent_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filte
             }
         }
         for r in &s.replies {
-            let a = agents.get_mut(s.agents[r.agent as usize].as_str()).expect("agent listed");
+            let a = agents
+                .get_mut(s.agents[r.agent as usize].as_str())
+                .expect("agent listed");
             a.replies += 1;
             a.gaps.extend(r.gap);
         }
         for (i, t) in s.turns.iter().enumerate() {
             if let (Some(m), Some(ag)) = (t.minutes, t.agent) {
-                let a = agents.get_mut(s.agents[ag as usize].as_str()).expect("agent listed");
+                let a = agents
+                    .get_mut(s.agents[ag as usize].as_str())
+                    .expect("agent listed");
                 a.turns.push(m);
                 if i == 0 {
                     a.firsts.push(m);
@@ -374,11 +395,16 @@ pub fn agent_metrics<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filte
             turn: Stats::of(&mut a.turns),
             first_response: Stats::of(&mut a.firsts),
             csat_percentage: (a.scored > 0).then(|| a.satisfied as f64 * 100.0 / a.scored as f64),
-            fcr_percentage: (a.fcr_valued > 0).then(|| a.fcr_true as f64 * 100.0 / a.fcr_valued as f64),
+            fcr_percentage: (a.fcr_valued > 0)
+                .then(|| a.fcr_true as f64 * 100.0 / a.fcr_valued as f64),
             csat_n: a.scored,
         })
         .collect();
-    rows.sort_by(|a, b| b.conversations.cmp(&a.conversations).then(a.agent.cmp(&b.agent)));
+    rows.sort_by(|a, b| {
+        b.conversations
+            .cmp(&a.conversations)
+            .then(a.agent.cmp(&b.agent))
+    });
     rows
 }
 
@@ -406,12 +432,18 @@ const BUCKETS: &[(f64, &str)] = &[
 ];
 
 /// Histogram of the reply gaps of the selected conversations.
-pub fn reply_gap_histogram<'a>(summaries: impl IntoIterator<Item = &'a Summary>, filter: &Filter) -> Vec<Bucket> {
+pub fn reply_gap_histogram<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    filter: &Filter,
+) -> Vec<Bucket> {
     let range = filter.time_range();
     let mut counts = vec![0u64; BUCKETS.len() + 1];
     for s in summaries.into_iter().filter(|s| filter.matches(s, range)) {
         for g in s.replies.iter().filter_map(|r| r.gap) {
-            let i = BUCKETS.iter().position(|(u, _)| g < *u).unwrap_or(BUCKETS.len());
+            let i = BUCKETS
+                .iter()
+                .position(|(u, _)| g < *u)
+                .unwrap_or(BUCKETS.len());
             counts[i] += 1;
         }
     }
@@ -436,7 +468,10 @@ pub fn reply_gap_histogram<'a>(summaries: impl IntoIterator<Item = &'a Summary>,
 pub fn weekday_hour_heatmap(conversations: &[Conversation], filter: &Filter) -> [[u64; 24]; 7] {
     let range = filter.time_range();
     let mut grid = [[0u64; 24]; 7];
-    for c in conversations.iter().filter(|c| filter.matches(&c.summary, range)) {
+    for c in conversations
+        .iter()
+        .filter(|c| filter.matches(&c.summary, range))
+    {
         for m in c.messages.iter().filter(|m| m.role == Role::Customer) {
             let (d, h) = local_weekday_hour(m.time_ms, filter.tz);
             grid[d as usize][h as usize] += 1;

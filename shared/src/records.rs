@@ -126,6 +126,8 @@ impl MessageRecord {
 
     /// All message records of a conversation, in time order.
     pub fn of(c: &Conversation) -> impl Iterator<Item = MessageRecord> + '_ {
-        c.messages.iter().map(|m| MessageRecord::new(&c.summary.chat_id, m))
+        c.messages
+            .iter()
+            .map(|m| MessageRecord::new(&c.summary.chat_id, m))
     }
 }

@@ -114,7 +114,10 @@ impl Stats {
             upper
         } else {
             // After the selection, everything before `mid` is <= upper; the lower middle is their max.
-            let lower = values[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lower = values[..mid]
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
             (lower + upper) / 2.0
         };
         Stats {
@@ -134,7 +137,10 @@ mod tests {
     fn stats_follow_the_definitions() {
         assert_eq!(Stats::of(&mut []), Stats::default());
         let s = Stats::of(&mut [5.0]);
-        assert_eq!((s.n, s.mean, s.median, s.p90), (1, Some(5.0), Some(5.0), Some(5.0)));
+        assert_eq!(
+            (s.n, s.mean, s.median, s.p90),
+            (1, Some(5.0), Some(5.0), Some(5.0))
+        );
         let s = Stats::of(&mut [4.0, 1.0, 3.0, 2.0]);
         assert_eq!(s.median, Some(2.5));
         assert_eq!(s.mean, Some(2.5));

@@ -25,37 +25,151 @@ const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 
 const NEGATE: &[&str] = &[
-    "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt", "ain't", "aren't",
-    "can't", "couldn't", "daren't", "didn't", "doesn't", "dont", "hadnt", "hasnt", "havent",
-    "isnt", "mightnt", "mustnt", "neither", "don't", "hadn't", "hasn't", "haven't", "isn't",
-    "mightn't", "mustn't", "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing",
-    "nowhere", "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent", "oughtn't", "shan't",
-    "shouldn't", "uh-uh", "wasn't", "weren't", "without", "wont", "wouldnt", "won't", "wouldn't",
-    "rarely", "seldom", "despite",
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
 ];
 
 const BOOSTERS: &[(&str, f64)] = &[
-    ("absolutely", B_INCR), ("amazingly", B_INCR), ("awfully", B_INCR), ("completely", B_INCR),
-    ("considerable", B_INCR), ("considerably", B_INCR), ("decidedly", B_INCR), ("deeply", B_INCR),
-    ("effing", B_INCR), ("enormous", B_INCR), ("enormously", B_INCR), ("entirely", B_INCR),
-    ("especially", B_INCR), ("exceptional", B_INCR), ("exceptionally", B_INCR),
-    ("extreme", B_INCR), ("extremely", B_INCR), ("fabulously", B_INCR), ("flipping", B_INCR),
-    ("flippin", B_INCR), ("frackin", B_INCR), ("fracking", B_INCR), ("fricking", B_INCR),
-    ("frickin", B_INCR), ("frigging", B_INCR), ("friggin", B_INCR), ("fully", B_INCR),
-    ("fuckin", B_INCR), ("fucking", B_INCR), ("fuggin", B_INCR), ("fugging", B_INCR),
-    ("greatly", B_INCR), ("hella", B_INCR), ("highly", B_INCR), ("hugely", B_INCR),
-    ("incredible", B_INCR), ("incredibly", B_INCR), ("intensely", B_INCR), ("major", B_INCR),
-    ("majorly", B_INCR), ("more", B_INCR), ("most", B_INCR), ("particularly", B_INCR),
-    ("purely", B_INCR), ("quite", B_INCR), ("really", B_INCR), ("remarkably", B_INCR),
-    ("so", B_INCR), ("substantially", B_INCR), ("thoroughly", B_INCR), ("total", B_INCR),
-    ("totally", B_INCR), ("tremendous", B_INCR), ("tremendously", B_INCR), ("uber", B_INCR),
-    ("unbelievably", B_INCR), ("unusually", B_INCR), ("utter", B_INCR), ("utterly", B_INCR),
-    ("very", B_INCR), ("almost", B_DECR), ("barely", B_DECR), ("hardly", B_DECR),
-    ("just enough", B_DECR), ("kind of", B_DECR), ("kinda", B_DECR), ("kindof", B_DECR),
-    ("kind-of", B_DECR), ("less", B_DECR), ("little", B_DECR), ("marginal", B_DECR),
-    ("marginally", B_DECR), ("occasional", B_DECR), ("occasionally", B_DECR), ("partly", B_DECR),
-    ("scarce", B_DECR), ("scarcely", B_DECR), ("slight", B_DECR), ("slightly", B_DECR),
-    ("somewhat", B_DECR), ("sort of", B_DECR), ("sorta", B_DECR), ("sortof", B_DECR),
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
     ("sort-of", B_DECR),
 ];
 
@@ -110,7 +224,8 @@ thread_local! {
 
 impl SentimentAnalyzer {
     fn base() -> Self {
-        let mut words: HashMap<String, Entry, Fx> = HashMap::with_capacity_and_hasher(8200, Fx::default());
+        let mut words: HashMap<String, Entry, Fx> =
+            HashMap::with_capacity_and_hasher(8200, Fx::default());
         for line in VADER_LEXICON.lines() {
             if let Some((w, v)) = line.split_once('\t') {
                 if let Ok(v) = v.trim().parse::<f64>() {
@@ -187,7 +302,10 @@ impl SentimentAnalyzer {
     }
 
     fn score_with(&self, text: &str, s: &mut Scratch) -> Option<f64> {
-        let Scratch { text: buf, tokens: s } = s;
+        let Scratch {
+            text: buf,
+            tokens: s,
+        } = s;
         let text = self.replace_emoji(text, buf);
         self.tokenize(text, s);
         let n = s.spans.len();
@@ -243,7 +361,11 @@ impl SentimentAnalyzer {
         s.spans.clear();
         s.info.clear();
         if text.is_ascii() {
-            for raw in text.as_bytes().split(|b| is_py_space_byte(*b)).filter(|t| !t.is_empty()) {
+            for raw in text
+                .as_bytes()
+                .split(|b| is_py_space_byte(*b))
+                .filter(|t| !t.is_empty())
+            {
                 // ASCII bytes split at ASCII bytes stay valid UTF-8.
                 let raw = std::str::from_utf8(raw).unwrap_or_default();
                 let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
@@ -256,7 +378,11 @@ impl SentimentAnalyzer {
         } else {
             for raw in text.split(is_py_space).filter(|t| !t.is_empty()) {
                 let stripped = raw.trim_matches(|c: char| c.is_ascii_punctuation());
-                let token = if stripped.chars().nth(2).is_none() { raw } else { stripped };
+                let token = if stripped.chars().nth(2).is_none() {
+                    raw
+                } else {
+                    stripped
+                };
                 let start = s.lower.len();
                 s.lower.extend(token.chars().flat_map(char::to_lowercase));
                 self.push_token(token, start, s);
@@ -551,9 +677,18 @@ mod tests {
     fn reference_examples_from_vader_readme() {
         assert_eq!(vader("VADER is smart, handsome, and funny."), Some(0.8316));
         assert_eq!(vader("VADER is smart, handsome, and funny!"), Some(0.8439));
-        assert_eq!(vader("VADER is very smart, handsome, and funny."), Some(0.8545));
-        assert_eq!(vader("VADER is VERY SMART, handsome, and FUNNY."), Some(0.9227));
-        assert_eq!(vader("VADER is not smart, handsome, nor funny."), Some(-0.7424));
+        assert_eq!(
+            vader("VADER is very smart, handsome, and funny."),
+            Some(0.8545)
+        );
+        assert_eq!(
+            vader("VADER is VERY SMART, handsome, and FUNNY."),
+            Some(0.9227)
+        );
+        assert_eq!(
+            vader("VADER is not smart, handsome, nor funny."),
+            Some(-0.7424)
+        );
         assert_eq!(vader("At least it isn't a horrible book."), Some(0.431));
         assert_eq!(vader("The book was only kind of good."), Some(0.3832));
         assert_eq!(vader("Today SUX!"), Some(-0.5461));

@@ -87,7 +87,14 @@ const AGENTS: &[(&str, &str)] = &[
 ];
 
 const GREETINGS: &[&str] = &[
-    "Get Started", "Hi", "Hello", "Habari", "Niaje", "Good morning", "Hallo admin", "Sasa",
+    "Get Started",
+    "Hi",
+    "Hello",
+    "Habari",
+    "Niaje",
+    "Good morning",
+    "Hallo admin",
+    "Sasa",
 ];
 
 struct Scenario {
@@ -203,7 +210,11 @@ const METER: Scenario = Scenario {
         "The CIU keypad is not working",
         "Meter box ilichomeka jana usiku",
     ],
-    details: &["Meter number 14398822101", "It has been like this for 3 days", "Tafadhali mtume fundi"],
+    details: &[
+        "Meter number 14398822101",
+        "It has been like this for 3 days",
+        "Tafadhali mtume fundi",
+    ],
     agent_first: &["Kindly share the meter number and a photo of the display."],
     agent_fix: &[
         "Kindly enter the reset code 1234 5678 9012 3456 7788 on the keypad, then load your token.",
@@ -236,13 +247,30 @@ const SAFETY: Scenario = Scenario {
         "Sparks coming from the transformer near our school, hatari!",
         "Naked wire hanging on the road at Kayole junction",
     ],
-    details: &["Children play there", "It is raining and very dangerous", "Please come fast"],
-    agent_first: &["Thank you for reporting. Kindly share the exact location. Please keep away from the wire."],
+    details: &[
+        "Children play there",
+        "It is raining and very dangerous",
+        "Please come fast",
+    ],
+    agent_first: &[
+        "Thank you for reporting. Kindly share the exact location. Please keep away from the wire.",
+    ],
     agent_fix: &["Our emergency team has made the site safe and the line has been rectified."],
-    agent_logged: &["The emergency has been escalated to our standby team, reference number 1188273."],
+    agent_logged: &[
+        "The emergency has been escalated to our standby team, reference number 1188273.",
+    ],
 };
 
-const SCENARIOS: &[&Scenario] = &[&OUTAGE, &OUTAGE, &TOKENS, &TOKENS, &BILLING, &METER, &CONNECTION, &SAFETY];
+const SCENARIOS: &[&Scenario] = &[
+    &OUTAGE,
+    &OUTAGE,
+    &TOKENS,
+    &TOKENS,
+    &BILLING,
+    &METER,
+    &CONNECTION,
+    &SAFETY,
+];
 
 const THANKS: &[&str] = &[
     "Thank you so much, it works now!",
@@ -285,7 +313,13 @@ pub fn generate(opts: &SynthOptions) -> Vec<u8> {
     let mut first_chat = true;
     let mut first_flat = true;
     for n in 0..opts.conversations {
-        let chat_id = format!("t_{:016}", 1_000_000_000_000_000u64.wrapping_add(rng.below(8_999_999_999_999_999)).wrapping_add(n as u64) % 10_000_000_000_000_000);
+        let chat_id = format!(
+            "t_{:016}",
+            1_000_000_000_000_000u64
+                .wrapping_add(rng.below(8_999_999_999_999_999))
+                .wrapping_add(n as u64)
+                % 10_000_000_000_000_000
+        );
         let mut msgs = chat(&mut rng, opts, n);
         if rng.chance(0.1) {
             // Exports are not always sorted: shuffle this chat.
@@ -331,7 +365,10 @@ fn json_str(s: &str) -> String {
 
 /// Writes one message as a single line of JSON (the layout many exporters use).
 fn write_message(out: &mut String, chat_id: &str, m: &Msg) {
-    let field = |v: Option<&str>| v.filter(|s| !s.is_empty()).map_or("null".to_owned(), json_str);
+    let field = |v: Option<&str>| {
+        v.filter(|s| !s.is_empty())
+            .map_or("null".to_owned(), json_str)
+    };
     let _ = write!(
         out,
         "{{\"FB_CHAT_ID\": {}, \"MESSAGE_CONTENT\": {}, \"DIRECTION\": {}, \"SOCIAL_CREATE_TIME\": {}, \"AGENT_USERNAME\": {}, \"AGENT_EMAIL\": {}, \"MESSAGE_TYPE\": \"{}\", \"VIA\": \"messenger\", \"PLATFORM\": \"facebook\", \"UNIQUE_POST_ID\": {}}}",
@@ -366,16 +403,44 @@ struct ChatBuilder<'r> {
 }
 
 impl ChatBuilder<'_> {
-    fn push(&mut self, t: i64, direction: &'static str, content: Option<String>, agent: Option<(&'static str, &'static str)>) {
+    fn push(
+        &mut self,
+        t: i64,
+        direction: &'static str,
+        content: Option<String>,
+        agent: Option<(&'static str, &'static str)>,
+    ) {
         self.post += 1;
-        let kind = if content.is_none() { *self.rng.pick(&["image", "sticker", "audio"]) } else { "text" };
-        let post_id = format!("m_{:x}{:04}{}", self.rng.next_u64() & 0xffff_ffff_ffff, self.post, self.n);
+        let kind = if content.is_none() {
+            *self.rng.pick(&["image", "sticker", "audio"])
+        } else {
+            "text"
+        };
+        let post_id = format!(
+            "m_{:x}{:04}{}",
+            self.rng.next_u64() & 0xffff_ffff_ffff,
+            self.post,
+            self.n
+        );
         // Real exports carry whole seconds.
-        self.msgs.push(Msg { content, direction, time: format_timestamp(t - t.rem_euclid(1000)), agent, kind, post_id });
+        self.msgs.push(Msg {
+            content,
+            direction,
+            time: format_timestamp(t - t.rem_euclid(1000)),
+            agent,
+            kind,
+            post_id,
+        });
     }
 
     /// Pushes a message whose text is picked from `bank`.
-    fn say(&mut self, t: i64, direction: &'static str, bank: &[&str], agent: Option<(&'static str, &'static str)>) {
+    fn say(
+        &mut self,
+        t: i64,
+        direction: &'static str,
+        bank: &[&str],
+        agent: Option<(&'static str, &'static str)>,
+    ) {
         let text = self.rng.pick(bank).to_string();
         self.push(t, direction, Some(text), agent);
     }
@@ -411,7 +476,12 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
         _ => Outcome::GreetingOnly,
     };
     let sc = *rng.pick(SCENARIOS);
-    let mut b = ChatBuilder { rng, msgs: Vec::new(), post: 0, n };
+    let mut b = ChatBuilder {
+        rng,
+        msgs: Vec::new(),
+        post: 0,
+        n,
+    };
 
     if b.rng.chance(0.05) {
         b.say(t - 3_600_000, "to_client", BROADCASTS, None);
@@ -432,7 +502,12 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
     if outcome == Outcome::GreetingOnly {
         if b.rng.chance(0.5) {
             t += b.wait(60_000, 3_600_000);
-            b.say(t, "to_client", &["Hello, how may we help you today?"], agent);
+            b.say(
+                t,
+                "to_client",
+                &["Hello, how may we help you today?"],
+                agent,
+            );
         }
         return b.msgs;
     }
@@ -456,12 +531,20 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
     t += b.gap();
     b.say(t, "to_client", sc.agent_first, agent);
     // Long back-and-forth conversations exist (up to about 100 messages).
-    let rounds = if b.rng.chance(0.02) { 5 + b.rng.below(30) } else { b.rng.below(2) };
+    let rounds = if b.rng.chance(0.02) {
+        5 + b.rng.below(30)
+    } else {
+        b.rng.below(2)
+    };
     for _ in 0..rounds {
         t += b.wait(20_000, 600_000);
         b.say(t, "to_company", sc.details, None);
         t += b.gap();
-        let who = if b.rng.chance(0.2) { second_agent } else { agent };
+        let who = if b.rng.chance(0.2) {
+            second_agent
+        } else {
+            agent
+        };
         b.say(t, "to_client", sc.agent_first, who);
     }
     if b.rng.chance(0.1) {
@@ -496,14 +579,28 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
         Outcome::Still | Outcome::Angry => {
             b.say(t, "to_client", sc.agent_logged, agent);
             t += b.wait(3_600_000, 5 * 3_600_000);
-            b.say(t, "to_company", if outcome == Outcome::Angry { ANGRY } else { STILL }, None);
+            b.say(
+                t,
+                "to_company",
+                if outcome == Outcome::Angry {
+                    ANGRY
+                } else {
+                    STILL
+                },
+                None,
+            );
         }
         Outcome::Unanswered | Outcome::GreetingOnly => {}
     }
     if b.rng.chance(0.08) {
         // An agent mentioning the USSD code is a real reply, not an autoresponse.
         t += 20_000;
-        b.say(t, "to_client", &["You can also dial *977# anytime to check your token history."], agent);
+        b.say(
+            t,
+            "to_client",
+            &["You can also dial *977# anytime to check your token history."],
+            agent,
+        );
     }
     if b.rng.chance(0.1) {
         // The customer comes back days later.
@@ -519,7 +616,14 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
     for m in msgs.iter_mut() {
         if rng.chance(opts.broken_rate) {
             match rng.below(3) {
-                0 => m.time = (*rng.pick(&["yesterday 10:00", "2025-13-45T10:00:00Z", "12/08/2025 09:14"])).to_owned(),
+                0 => {
+                    m.time = (*rng.pick(&[
+                        "yesterday 10:00",
+                        "2025-13-45T10:00:00Z",
+                        "12/08/2025 09:14",
+                    ]))
+                    .to_owned()
+                }
                 1 => m.direction = "",
                 _ => m.direction = "inbound",
             }
@@ -535,18 +639,27 @@ mod tests {
 
     #[test]
     fn generated_exports_parse_and_are_deterministic() {
-        let opts = SynthOptions { conversations: 300, ..SynthOptions::default() };
+        let opts = SynthOptions {
+            conversations: 300,
+            ..SynthOptions::default()
+        };
         let a = generate(&opts);
         assert_eq!(a, generate(&opts));
         let d = process(&a, &Options::default()).unwrap();
         let r = &d.report;
         assert_eq!(r.chats_read, 300);
         assert!(r.filtered.autoresponse >= 290, "{r:?}");
-        assert!(r.filtered.empty_content > 0 && r.filtered.duplicate > 0, "{r:?}");
+        assert!(
+            r.filtered.empty_content > 0 && r.filtered.duplicate > 0,
+            "{r:?}"
+        );
         assert!(d.conversations.iter().any(|c| c.summary.customer_came_back));
         assert!(d.conversations.iter().any(|c| c.summary.agents.len() > 1));
         let flat = generate(&SynthOptions { flat: true, ..opts });
         let f = process(&flat, &Options::default()).unwrap();
-        assert_eq!(f.metrics(&Default::default()), d.metrics(&Default::default()));
+        assert_eq!(
+            f.metrics(&Default::default()),
+            d.metrics(&Default::default())
+        );
     }
 }

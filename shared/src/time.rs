@@ -121,8 +121,9 @@ pub fn format_timestamp(ms: i64) -> String {
 
 /// Parses a time zone name (`UTC`, `Africa/Nairobi`); the error says which name was refused.
 pub fn parse_tz(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>()
-        .map_err(|_| format!("unknown time zone {name:?} (use an IANA name such as Africa/Nairobi)"))
+    name.parse::<Tz>().map_err(|_| {
+        format!("unknown time zone {name:?} (use an IANA name such as Africa/Nairobi)")
+    })
 }
 
 /// Parses a `YYYY-MM-DD` date; the error names the value.
@@ -180,7 +181,11 @@ mod tests {
         assert_eq!(parse_timestamp("1970-01-01T00:00:00.000Z"), Some(0));
         assert_eq!(
             parse_timestamp("2025-08-12T10:00:00.000Z"),
-            Some(DateTime::parse_from_rfc3339("2025-08-12T10:00:00Z").unwrap().timestamp_millis())
+            Some(
+                DateTime::parse_from_rfc3339("2025-08-12T10:00:00Z")
+                    .unwrap()
+                    .timestamp_millis()
+            )
         );
     }
 
@@ -234,7 +239,10 @@ mod tests {
     fn day_start_in_nairobi_is_three_hours_before_utc_midnight() {
         let tz = parse_tz("Africa/Nairobi").unwrap();
         let d = parse_date("2025-08-13").unwrap();
-        assert_eq!(format_timestamp(day_start_ms(d, tz)), "2025-08-12T21:00:00.000Z");
+        assert_eq!(
+            format_timestamp(day_start_ms(d, tz)),
+            "2025-08-12T21:00:00.000Z"
+        );
         assert_eq!(local_date(day_start_ms(d, tz), tz), d);
         assert!(parse_tz("Mars/Olympus").is_err());
         assert!(parse_date("2025-8-1x").is_err());

@@ -56,7 +56,10 @@ impl Taxonomy {
                 continue;
             }
             let Some((label, kws)) = line.split_once(':') else {
-                return Err(format!("taxonomy line {}: expected `label: keyword, ...`", n + 1));
+                return Err(format!(
+                    "taxonomy line {}: expected `label: keyword, ...`",
+                    n + 1
+                ));
             };
             let label = label.trim().to_lowercase();
             if label.is_empty() {
@@ -68,7 +71,10 @@ impl Taxonomy {
                 .filter(|k| !k.is_empty())
                 .collect();
             if keywords.is_empty() {
-                return Err(format!("taxonomy line {}: label {label:?} has no keywords", n + 1));
+                return Err(format!(
+                    "taxonomy line {}: label {label:?} has no keywords",
+                    n + 1
+                ));
             }
             match rules.iter_mut().find(|r| r.label == label) {
                 Some(r) => r.keywords.extend(keywords),

@@ -20,5 +20,10 @@ fn vader_port_matches_the_reference_implementation() {
         checked += 1;
     }
     assert!(checked > 1000, "only {checked} sentences");
-    assert!(mismatches.is_empty(), "{} of {checked} differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -1,0 +1,74 @@
+//! The shared pipeline on native threads: parsing and cleaning are sequential, measuring and
+//! analysing conversations (independent of each other) is spread over the machine's cores.
+//! The result is the same as `powerpulse_shared::process`, which the browser runs.
+
+use powerpulse_shared::{build_conversation, cleaning, export, Dataset, Options, ParseError};
+
+/// Parses, cleans, measures and analyses an export using all cores.
+pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
+    let raw = export::parse_export(input)?;
+    let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
+    drop(raw);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || chats.len() < 256 {
+        let conversations = chats
+            .into_iter()
+            .map(|c| build_conversation(c, opts))
+            .collect();
+        return Ok(Dataset {
+            conversations,
+            report,
+        });
+    }
+    let chunk = chats.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<cleaning::CleanChat>> = Vec::with_capacity(threads);
+    let mut rest = chats;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    let conversations = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| {
+                s.spawn(move || {
+                    part.into_iter()
+                        .map(|c| build_conversation(c, opts))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("analysis threads do not panic"))
+            .collect()
+    });
+    Ok(Dataset {
+        conversations,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use powerpulse_shared::synth::{generate, SynthOptions};
+    use powerpulse_shared::Filter;
+
+    use super::*;
+
+    #[test]
+    fn threaded_pipeline_equals_the_shared_one() {
+        let bytes = generate(&SynthOptions {
+            conversations: 1500,
+            ..SynthOptions::default()
+        });
+        let opts = Options::default();
+        let a = process(&bytes, &opts).unwrap();
+        let b = powerpulse_shared::process(&bytes, &opts).unwrap();
+        assert_eq!(a.conversations, b.conversations);
+        assert_eq!(a.report, b.report);
+        assert_eq!(a.metrics(&Filter::default()), b.metrics(&Filter::default()));
+    }
+}
