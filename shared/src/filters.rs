@@ -161,16 +161,16 @@ impl Filter {
             }
         }
         let score = s.analysis.satisfaction_score;
-        if self.satisfied_only && !score.is_some_and(|v| v >= 4) {
+        if self.satisfied_only && score.is_none_or(|v| v < 4) {
             return false;
         }
         if let Some(min) = self.min_satisfaction {
-            if !score.is_some_and(|v| v >= min) {
+            if score.is_none_or(|v| v < min) {
                 return false;
             }
         }
         if let Some(max) = self.max_satisfaction {
-            if !score.is_some_and(|v| v <= max) {
+            if score.is_none_or(|v| v > max) {
                 return false;
             }
         }

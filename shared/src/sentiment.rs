@@ -188,8 +188,19 @@ pub struct SentimentAnalyzer {
 struct Entry {
     lex: Option<f64>,
     booster: Option<f64>,
-    negation: bool,
+    negation: Negation,
     after: Option<f64>,
+}
+
+/// How far a negation word reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Negation {
+    #[default]
+    None,
+    /// Only the next word (Swahili "hakuna stima": there is no power).
+    Next,
+    /// VADER's window of up to three words.
+    Window,
 }
 
 /// The facts of one token of the message being scored.
@@ -197,9 +208,20 @@ struct Entry {
 struct Info {
     lex: Option<f64>,
     booster: Option<f64>,
-    negated: bool,
+    negation: Negation,
     after: Option<f64>,
     upper: bool,
+}
+
+impl Info {
+    /// Whether this token negates a sentiment word `distance` tokens after it.
+    fn negates_at(&self, distance: usize) -> bool {
+        match self.negation {
+            Negation::None => false,
+            Negation::Next => distance == 1,
+            Negation::Window => true,
+        }
+    }
 }
 
 /// Per-token facts computed once per message.
@@ -234,7 +256,7 @@ impl SentimentAnalyzer {
             }
         }
         for w in NEGATE {
-            words.entry((*w).to_owned()).or_default().negation = true;
+            words.entry((*w).to_owned()).or_default().negation = Negation::Window;
         }
         for (w, b) in BOOSTERS {
             words.entry((*w).to_owned()).or_default().booster = Some(*b);
@@ -279,7 +301,8 @@ impl SentimentAnalyzer {
                         a.words.entry(t.to_owned()).or_default().lex = Some(v);
                     }
                     (Some("negation"), Some(t), _) => {
-                        a.words.entry(t.to_owned()).or_default().negation = true;
+                        // Swahili negators govern the word that follows, not a three-word window.
+                        a.words.entry(t.to_owned()).or_default().negation = Negation::Next;
                     }
                     (Some("after"), Some(t), Some(v)) => {
                         a.words.entry(t.to_owned()).or_default().after = Some(v);
@@ -396,7 +419,11 @@ impl SentimentAnalyzer {
         s.info.push(Info {
             lex: e.lex,
             booster: e.booster,
-            negated: e.negation || (lower.len() > 2 && lower.contains("n't")),
+            negation: if lower.len() > 2 && lower.contains("n't") {
+                Negation::Window
+            } else {
+                e.negation
+            },
             after: e.after,
             upper: is_upper(token),
         });
@@ -517,13 +544,13 @@ fn scalar_inc_dec(t: &Info, valence: f64, cap_diff: bool) -> f64 {
 
 fn negation_check(valence: f64, w: &[&str], info: &[Info], start_i: usize, i: usize) -> f64 {
     match start_i {
-        0 if info[i - 1].negated => valence * N_SCALAR,
+        0 if info[i - 1].negates_at(1) => valence * N_SCALAR,
         1 => {
             if w[i - 2] == "never" && matches!(w[i - 1], "so" | "this") {
                 valence * 1.25
             } else if w[i - 2] == "without" && w[i - 1] == "doubt" {
                 valence
-            } else if info[i - 2].negated {
+            } else if info[i - 2].negates_at(2) {
                 valence * N_SCALAR
             } else {
                 valence
@@ -538,7 +565,7 @@ fn negation_check(valence: f64, w: &[&str], info: &[Info], start_i: usize, i: us
                 valence * 1.25
             } else if w[i - 3] == "without" && (w[i - 2] == "doubt" || w[i - 1] == "doubt") {
                 valence
-            } else if info[i - 3].negated {
+            } else if info[i - 3].negates_at(3) {
                 valence * N_SCALAR
             } else {
                 valence
@@ -711,6 +738,8 @@ mod tests {
         assert!(care("hakuna stima tangu jana").unwrap() < -0.3);
         assert!(care("hakuna shida").unwrap() > 0.3);
         assert!(care("mnaboa sana, bado sijapata token").unwrap() < -0.5);
+        // "hakuna" negates the next word only, not a complaint two words later.
+        assert!(care("hakuna stima, mnaboa sana").unwrap() < -0.5);
         assert!(care("please help, no power since morning").unwrap() < 0.0);
         assert!(care("not working now").unwrap() < 0.0);
         assert!(care("Stima imerudi, poa").unwrap() > 0.5);

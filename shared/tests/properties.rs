@@ -1,4 +1,5 @@
 //! Property tests: whatever the input, no panic, and the counts and percentages stay consistent.
+#![cfg(not(target_arch = "wasm32"))]
 
 use powerpulse_shared::synth::{generate, SynthOptions};
 use powerpulse_shared::{process, Dataset, Filter, MetricsReport, Options};
