@@ -1,4 +1,5 @@
-//! The command line: `metrics`, `export`, `sentiment`, `generate`.
+//! The command line: `serve` (default), `healthcheck`, `metrics`, `export`, `analyze`,
+//! `sentiment`, `generate`.
 //!
 //! Exit status: 0 on success, 2 on bad input or usage, with a one-line message on stderr.
 
@@ -19,14 +20,37 @@ use crate::pipeline::process;
 #[derive(Debug, Parser)]
 #[command(name = "powerpulse", version, about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: serve).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the server: REST API, web app, background analysis (configuration from the
+    /// environment and `.env`; see the README).
+    Serve,
+    /// Check that a running server answers `/health` (exit 0 when healthy, 1 otherwise).
+    Healthcheck {
+        /// The server's base URL (default from BIND/PORT).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Analyse an export with the configured AI provider (prints one JSON result per line), or
+    /// with --dry-run print exactly what would be sent, for privacy review.
+    Analyze {
+        /// The export (JSON).
+        file: PathBuf,
+        /// Print the requests instead of sending them.
+        #[arg(long)]
+        dry_run: bool,
+        /// For a dry run without a configured provider: gemini or openai.
+        #[arg(long)]
+        service: Option<String>,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
     /// Compute the dataset metrics of an export (as `GET /api/metrics` would).
     Metrics {
         /// The export (JSON).
@@ -178,18 +202,44 @@ pub fn main() -> i32 {
             return 2;
         }
     };
-    match run(cli.command) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("powerpulse: {e}");
-            2
+    let command = cli.command.unwrap_or(Command::Serve);
+    match command {
+        Command::Serve => crate::cli_server::serve(),
+        Command::Healthcheck { url } => crate::cli_server::healthcheck(url),
+        Command::Analyze {
+            file,
+            dry_run,
+            service,
+            pipeline,
+        } => {
+            match pipeline
+                .to_options()
+                .and_then(|o| load(&file, &o))
+                .map(|d| crate::cli_server::analyze(&d, dry_run, service.as_deref()))
+            {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("powerpulse: {e}");
+                    2
+                }
+            }
         }
+        other => match run(other) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("powerpulse: {e}");
+                2
+            }
+        },
     }
 }
 
-/// Runs one subcommand.
+/// Runs one of the file subcommands.
 pub fn run(command: Command) -> Result<(), CliError> {
     match command {
+        Command::Serve | Command::Healthcheck { .. } | Command::Analyze { .. } => {
+            unreachable!("handled by cli::main")
+        }
         Command::Metrics {
             file,
             filter,

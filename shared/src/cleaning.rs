@@ -18,6 +18,7 @@ pub const DEFAULT_AUTORESPONSE_PATTERN: &str = "*977#";
 
 /// Messages dropped by reason, plus chats that gave no conversation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filtered {
     /// No `DIRECTION` or no `SOCIAL_CREATE_TIME` (or not a message object at all).
     pub missing_field: u64,

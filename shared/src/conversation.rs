@@ -87,6 +87,7 @@ pub struct Turn {
 
 /// Customer messages by sentiment class (spec section 6).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentimentCounts {
     /// Score above 0.05.
     pub positive: u64,

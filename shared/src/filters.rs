@@ -10,6 +10,7 @@ use crate::time::{day_start_ms, parse_date, parse_tz};
 
 /// A selection of conversations. The default selects everything, in UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filter {
     /// First day (inclusive) of the first message, in `tz`.
     pub start_date: Option<NaiveDate>,
@@ -17,6 +18,7 @@ pub struct Filter {
     pub end_date: Option<NaiveDate>,
     /// The time zone days are counted in.
     #[serde(with = "tz_name")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Africa/Nairobi"))]
     pub tz: Tz,
     /// Only conversations this agent replied in.
     pub agent: Option<String>,

@@ -42,7 +42,9 @@ pub mod topics;
 
 pub use analyzer::{BuiltinAnalyzer, BUILTIN};
 pub use cleaning::{CleaningOptions, CleaningReport, Filtered};
-pub use conversation::{Analysis, AnalysisStatus, Conversation, Message, Role, Summary};
+pub use conversation::{
+    Analysis, AnalysisStatus, Conversation, Message, Role, SentimentCounts, Summary,
+};
 pub use error::ParseError;
 pub use filters::Filter;
 pub use metrics::{

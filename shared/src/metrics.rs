@@ -21,6 +21,7 @@ pub const TOP_TOPICS: usize = 10;
 
 /// One row of `most_common_topics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopicCount {
     /// The label.
     pub topic: String,
@@ -33,6 +34,7 @@ pub struct TopicCount {
 
 /// Reply gap, turn and first-response statistics, in minutes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResponseTimes {
     /// Reply gaps (the legacy metric).
     pub reply_gap: Stats,
@@ -46,6 +48,7 @@ pub struct ResponseTimes {
 
 /// How the selected conversations were analysed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalysisCounts {
     /// Conversations with an analysis in place (all of them: the built-in one at least).
     pub analyzed: u64,
@@ -59,6 +62,7 @@ pub struct AnalysisCounts {
 
 /// How many conversations each headline figure rests on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiCounts {
     /// Conversations with a satisfaction score (CSAT's denominator).
     pub csat: u64,
@@ -74,6 +78,7 @@ pub struct KpiCounts {
 
 /// The figures shared by the dataset metrics and each day of the daily series.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoreMetrics {
     /// Mean of the conversations' average sentiment.
     #[serde(serialize_with = "round::opt4")]
@@ -101,6 +106,7 @@ pub struct CoreMetrics {
 
 /// The response of `GET /api/metrics` and `powerpulse metrics --json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsReport {
     /// Headline figures.
     #[serde(flatten)]
@@ -266,6 +272,7 @@ pub fn compute_metrics<'a>(
 /// One day of the daily series: conversations whose first message falls on `date` (in the
 /// filter's time zone), with the same figures as the dataset metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DailyRow {
     /// The local date.
     pub date: NaiveDate,
@@ -307,6 +314,7 @@ pub fn daily_metrics<'a>(
 
 /// One row of the per-agent table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentRow {
     /// The agent (username, else email).
     pub agent: String,
@@ -410,6 +418,7 @@ pub fn agent_metrics<'a>(
 
 /// One bar of the reply-gap histogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     /// Human label (e.g. `5-15 min`).
     pub label: String,

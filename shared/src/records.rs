@@ -8,6 +8,7 @@ use crate::time::format_timestamp;
 
 /// One conversation of `GET /api/conversations` and one row of the conversations CSV.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationRecord {
     /// The chat id.
     pub fb_chat_id: String,
@@ -82,6 +83,7 @@ impl From<&Summary> for ConversationRecord {
 
 /// One message of a transcript and one row of the messages CSV.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageRecord {
     /// `UNIQUE_POST_ID`, or `<chat id>#<position>`.
     pub message_id: String,

@@ -83,6 +83,7 @@ fn minutes(ms: i64) -> f64 {
 /// `median` is the middle value (the mean of the two middle values for an even count);
 /// `p90` is the nearest-rank 90th percentile: the value at rank ceil(0.9 n) in ascending order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// How many values.
     pub n: u64,

@@ -1,0 +1,124 @@
+-- PowerPulse store, PostgreSQL dialect (keep in step with ../sqlite/0001_initial.sql).
+
+-- Counters: data_version changes on every write that affects metrics; next_ord orders
+-- conversations by first arrival (file order within an upload).
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('data_version', 0), ('next_ord', 0);
+
+CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    chats_read BIGINT NOT NULL,
+    messages_read BIGINT NOT NULL,
+    conversations_processed BIGINT NOT NULL,
+    conversations_skipped BIGINT NOT NULL,
+    messages_processed BIGINT NOT NULL,
+    filtered TEXT NOT NULL,
+    job_id TEXT
+);
+CREATE INDEX uploads_file_hash ON uploads (file_hash);
+
+CREATE TABLE conversations (
+    chat_id TEXT PRIMARY KEY,
+    ord BIGINT NOT NULL,
+    content_hash TEXT NOT NULL,
+    upload_id TEXT NOT NULL,
+    first_message_ms BIGINT NOT NULL,
+    last_message_ms BIGINT NOT NULL,
+    total_messages BIGINT NOT NULL,
+    customer_messages BIGINT NOT NULL,
+    agent_messages BIGINT NOT NULL,
+    bot_messages BIGINT NOT NULL,
+    segments BIGINT NOT NULL,
+    satisfaction_score BIGINT,
+    satisfaction_confidence DOUBLE PRECISION,
+    avg_sentiment DOUBLE PRECISION,
+    fcr BOOLEAN,
+    avg_response_time DOUBLE PRECISION,
+    first_response DOUBLE PRECISION,
+    topics TEXT NOT NULL,
+    agents TEXT NOT NULL,
+    analyzer TEXT NOT NULL,
+    analysis_status TEXT NOT NULL,
+    ai_error TEXT,
+    ai_cache_key TEXT,
+    summary TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX conversations_ord ON conversations (ord);
+CREATE INDEX conversations_first ON conversations (first_message_ms);
+CREATE INDEX conversations_updated ON conversations (updated_ms);
+CREATE INDEX conversations_satisfaction ON conversations (satisfaction_score);
+CREATE INDEX conversations_sentiment ON conversations (avg_sentiment);
+CREATE INDEX conversations_total ON conversations (total_messages);
+CREATE INDEX conversations_response ON conversations (avg_response_time);
+CREATE INDEX conversations_status ON conversations (analysis_status);
+
+CREATE TABLE conversation_agents (
+    agent TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    PRIMARY KEY (agent, chat_id)
+);
+CREATE INDEX conversation_agents_chat ON conversation_agents (chat_id);
+
+CREATE TABLE conversation_topics (
+    topic TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    PRIMARY KEY (topic, chat_id)
+);
+CREATE INDEX conversation_topics_chat ON conversation_topics (chat_id);
+
+CREATE TABLE messages (
+    chat_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    message_id TEXT NOT NULL,
+    time_ms BIGINT NOT NULL,
+    role TEXT NOT NULL,
+    agent TEXT,
+    text TEXT NOT NULL,
+    sentiment DOUBLE PRECISION,
+    reply_gap DOUBLE PRECISION,
+    segment BIGINT NOT NULL,
+    PRIMARY KEY (chat_id, seq)
+);
+
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    upload_id TEXT,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    analyzer TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    done BIGINT NOT NULL DEFAULT 0,
+    failed BIGINT NOT NULL DEFAULT 0,
+    calls BIGINT NOT NULL DEFAULT 0,
+    retries BIGINT NOT NULL DEFAULT 0,
+    input_tokens BIGINT NOT NULL DEFAULT 0,
+    output_tokens BIGINT NOT NULL DEFAULT 0,
+    cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+    error TEXT,
+    paused_until_ms BIGINT,
+    created_ms BIGINT NOT NULL,
+    updated_ms BIGINT NOT NULL
+);
+CREATE INDEX jobs_status ON jobs (status);
+
+CREATE TABLE job_items (
+    job_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    claimed_ms BIGINT,
+    handled_count BIGINT NOT NULL DEFAULT 0,
+    error TEXT,
+    PRIMARY KEY (job_id, chat_id)
+);
+CREATE INDEX job_items_queue ON job_items (job_id, status);

@@ -1,0 +1,402 @@
+//! AI analysis through the providers: conversations packed into batches by token budget, sent
+//! under the key's limits, retried with backoff (honouring Retry-After and RetryInfo), validated
+//! item by item, and failed items retried alone in smaller batches. Nothing is made up: an item
+//! that still fails is reported failed, and the caller keeps the built-in analysis.
+
+pub mod limits;
+pub mod prompt;
+pub mod provider;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::AiConfig;
+use limits::Limits;
+use prompt::{
+    batch_text, prepare, validate, AiAnalysis, ConversationInput, Prepared, PROMPT_VERSION,
+};
+use provider::{CallError, Provider};
+
+/// Counters of AI work, shared by concurrent batches.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Calls made (attempts included).
+    pub calls: AtomicU64,
+    /// Retries (a call made again after a failure).
+    pub retries: AtomicU64,
+    /// Items that failed for good.
+    pub failures: AtomicU64,
+    /// Input tokens the provider counted.
+    pub input_tokens: AtomicU64,
+    /// Output tokens the provider counted.
+    pub output_tokens: AtomicU64,
+    /// Conversations sent (each counted once per call it was in).
+    pub conversations_sent: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StatsSnapshot {
+    /// Calls made.
+    pub calls: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Items failed for good.
+    pub failures: u64,
+    /// Input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Conversations sent (once per call).
+    pub conversations_sent: u64,
+}
+
+impl Stats {
+    /// Current values.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            calls: self.calls.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            input_tokens: self.input_tokens.load(Ordering::Relaxed),
+            output_tokens: self.output_tokens.load(Ordering::Relaxed),
+            conversations_sent: self.conversations_sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The result for one conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ItemOutcome {
+    /// A validated analysis.
+    Done(AiAnalysis),
+    /// Why it failed (the built-in analysis stays).
+    Failed(String),
+}
+
+/// Why a batch stopped before finishing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// Cancelled by the user or shutdown.
+    Cancelled,
+    /// The key's quota is exhausted: pause instead of burning retries.
+    Quota {
+        /// The provider's words.
+        reason: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
+}
+
+/// Backoff settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// First delay.
+    pub base: Duration,
+    /// Longest delay.
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// Exponential delay with jitter (50-100% of base x 2^attempt, capped); the provider's
+    /// requested wait wins when it is given.
+    pub fn delay(&self, attempt: u32, requested: Option<Duration>) -> Duration {
+        if let Some(r) = requested {
+            // The provider knows best, within reason: longer waits are treated as quota pauses.
+            return r.min(Duration::from_secs(300));
+        }
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        exp.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+/// The AI path: a provider, its limits and the retry policy.
+#[derive(Debug)]
+pub struct AiEngine {
+    provider: Provider,
+    limits: Limits,
+    cfg: AiConfig,
+    backoff: Backoff,
+}
+
+/// A cache key for a conversation's analysis: content as sent, model and prompt version.
+pub fn cache_key(label: &str, prepared_text_without_id: &str) -> String {
+    crate::ingest::sha256_hex(
+        format!("{PROMPT_VERSION}\n{label}\n{prepared_text_without_id}").as_bytes(),
+    )
+}
+
+impl AiEngine {
+    /// The engine for a configured provider (none for the built-in analyzer).
+    pub fn new(cfg: &AiConfig) -> Option<AiEngine> {
+        let provider = Provider::new(cfg)?;
+        let base = std::env::var("AI_BACKOFF_BASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        let cap = std::env::var("AI_BACKOFF_CAP_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30_000);
+        Some(AiEngine {
+            provider,
+            limits: Limits::new(cfg.max_concurrency, cfg.rpm, cfg.tpm),
+            cfg: cfg.clone(),
+            backoff: Backoff {
+                base: Duration::from_millis(base),
+                cap: Duration::from_millis(cap),
+            },
+        })
+    }
+
+    /// `gemini:<model>` or `openai:<model>`.
+    pub fn label(&self) -> String {
+        self.provider.label()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AiConfig {
+        &self.cfg
+    }
+
+    /// The provider (for dry runs).
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Prepares conversations (trimmed, redacted) with their cache keys.
+    pub fn prepare_all(&self, inputs: &[ConversationInput]) -> Vec<(Prepared, String)> {
+        let label = self.label();
+        inputs
+            .iter()
+            .map(|c| {
+                let p = prepare(c, "c", self.cfg.redact);
+                let key = cache_key(&label, &p.text);
+                (p, key)
+            })
+            .collect()
+    }
+
+    /// Packs prepared conversations into batches under the token budget and the per-call
+    /// maximum, giving each a short id unique in its batch.
+    pub fn plan(&self, items: Vec<Prepared>) -> Vec<Vec<Prepared>> {
+        let budget = self.cfg.batch_tokens.max(1);
+        let max = self.cfg.batch_max_conversations.max(1);
+        let mut batches: Vec<Vec<Prepared>> = Vec::new();
+        let mut current: Vec<Prepared> = Vec::new();
+        let mut tokens = 0;
+        for p in items {
+            if !current.is_empty() && (current.len() >= max || tokens + p.tokens > budget) {
+                batches.push(std::mem::take(&mut current));
+                tokens = 0;
+            }
+            tokens += p.tokens;
+            current.push(p);
+        }
+        if !current.is_empty() {
+            batches.push(current);
+        }
+        for b in &mut batches {
+            for (i, p) in b.iter_mut().enumerate() {
+                let short = format!("c{}", i + 1);
+                p.text = p.text.replacen("### c\n", &format!("### {short}\n"), 1);
+            }
+        }
+        batches
+    }
+
+    /// Analyses one planned batch: retries, smaller batches for failed items, validation.
+    /// Returns each conversation's outcome by its caller id.
+    pub async fn run_batch(
+        &self,
+        batch: Vec<Prepared>,
+        cancel: &CancellationToken,
+        stats: &Stats,
+    ) -> Result<Vec<(String, ItemOutcome)>, Stop> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut queue: Vec<(Vec<Prepared>, u32)> = vec![(batch, 0)];
+        while let Some((sub, attempt)) = queue.pop() {
+            if cancel.is_cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let text = batch_text(&sub);
+            let est: u32 = sub.iter().map(|p| p.tokens).sum::<u32>() + 600;
+            let _permit = self
+                .limits
+                .acquire(est, cancel)
+                .await
+                .map_err(|_| Stop::Cancelled)?;
+            stats.calls.fetch_add(1, Ordering::Relaxed);
+            stats
+                .conversations_sent
+                .fetch_add(sub.len() as u64, Ordering::Relaxed);
+            let result = tokio::select! {
+                r = self.provider.call(&text) => r,
+                _ = cancel.cancelled() => return Err(Stop::Cancelled),
+            };
+            drop(_permit);
+            let retry_left = attempt < self.cfg.max_retries;
+            let failure = match result {
+                Ok(reply) => {
+                    stats
+                        .input_tokens
+                        .fetch_add(reply.input_tokens, Ordering::Relaxed);
+                    stats
+                        .output_tokens
+                        .fetch_add(reply.output_tokens, Ordering::Relaxed);
+                    match parse_results(&reply.text, &sub) {
+                        Ok((good, bad)) => {
+                            out.extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
+                            if bad.is_empty() {
+                                continue;
+                            }
+                            // Only the items that failed go again, in smaller batches.
+                            let reason = bad
+                                .iter()
+                                .map(|(_, r)| r.as_str())
+                                .next()
+                                .unwrap_or("invalid item")
+                                .to_owned();
+                            let failed: Vec<Prepared> = bad
+                                .into_iter()
+                                .filter_map(|(i, _)| sub.get(i).cloned())
+                                .collect();
+                            (failed, reason, None, true)
+                        }
+                        Err(reason) => (sub, reason, None, true),
+                    }
+                }
+                Err(CallError::Quota {
+                    reason,
+                    retry_after,
+                }) => {
+                    return Err(Stop::Quota {
+                        reason,
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(3600)),
+                    });
+                }
+                Err(CallError::Fatal { reason }) => {
+                    stats
+                        .failures
+                        .fetch_add(sub.len() as u64, Ordering::Relaxed);
+                    out.extend(
+                        sub.into_iter()
+                            .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
+                    );
+                    continue;
+                }
+                Err(CallError::Malformed { reason }) => (sub, reason, None, true),
+                Err(CallError::Retryable {
+                    reason,
+                    retry_after,
+                }) => (sub, reason, retry_after, false),
+            };
+            let (items, reason, requested, split) = failure;
+            if !retry_left {
+                stats
+                    .failures
+                    .fetch_add(items.len() as u64, Ordering::Relaxed);
+                out.extend(
+                    items
+                        .into_iter()
+                        .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
+                );
+                continue;
+            }
+            let wait = self.backoff.delay(attempt, requested);
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = cancel.cancelled() => return Err(Stop::Cancelled),
+            }
+            if split && items.len() > 1 {
+                let mut items = items;
+                let second = items.split_off(items.len() / 2);
+                stats.retries.fetch_add(2, Ordering::Relaxed);
+                queue.push((second, attempt + 1));
+                queue.push((items, attempt + 1));
+            } else {
+                stats.retries.fetch_add(1, Ordering::Relaxed);
+                queue.push((items, attempt + 1));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads `{"results": [...]}`; returns valid items by caller id and failed ones by position.
+#[allow(clippy::type_complexity)]
+fn parse_results(
+    text: &str,
+    sub: &[Prepared],
+) -> Result<(Vec<(String, AiAnalysis)>, Vec<(usize, String)>), String> {
+    let v: Value = serde_json::from_str(text.trim())
+        .map_err(|e| format!("the model's JSON does not parse: {e}"))?;
+    let results = v["results"]
+        .as_array()
+        .ok_or("the model's JSON has no results array")?;
+    let short_ids: HashMap<String, usize> = sub
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                p.text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("### ")
+                    .to_owned(),
+                i,
+            )
+        })
+        .collect();
+    let mut found: HashMap<usize, Result<AiAnalysis, String>> = HashMap::new();
+    for r in results {
+        let Some(i) = r["id"].as_str().and_then(|id| short_ids.get(id)).copied() else {
+            continue;
+        };
+        found
+            .entry(i)
+            .or_insert_with(|| validate(r, sub[i].customer_sent.len()));
+    }
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (i, p) in sub.iter().enumerate() {
+        match found.remove(&i) {
+            Some(Ok(a)) => good.push((p.id.clone(), a)),
+            Some(Err(e)) => bad.push((i, format!("invalid result: {e}"))),
+            None => bad.push((i, "missing from the model's answer".to_owned())),
+        }
+    }
+    Ok((good, bad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_honours_requested_waits() {
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(1),
+        };
+        for attempt in 0..6 {
+            let d = b.delay(attempt, None);
+            let full = Duration::from_millis(100 * (1 << attempt)).min(Duration::from_secs(1));
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+        assert_eq!(
+            b.delay(0, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! The providers' real HTTP APIs: Gemini `generateContent` and OpenAI Chat Completions with
+//! strict structured output. Failures are classified for the retry policy; no error text ever
+//! carries the key.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use serde_json::{json, Value};
+
+use super::prompt::{output_schema, INSTRUCTIONS};
+use crate::config::{AiConfig, AiService, Secret};
+
+/// A successful call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The JSON text the model produced.
+    pub text: String,
+    /// Input tokens the provider counted.
+    pub input_tokens: u64,
+    /// Output tokens the provider counted.
+    pub output_tokens: u64,
+}
+
+/// Why a call failed, as the retry policy sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// Worth retrying after a while: 429 rate limit, 5xx, timeout, connection failure.
+    Retryable {
+        /// What happened.
+        reason: String,
+        /// How long the provider asked us to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The quota is exhausted (per day, or billing): retrying now only burns requests.
+    Quota {
+        /// What happened.
+        reason: String,
+        /// When to try again, if the provider said.
+        retry_after: Option<Duration>,
+    },
+    /// The answer is not usable (not JSON, truncated, refused): retry with fewer conversations.
+    Malformed {
+        /// What happened.
+        reason: String,
+    },
+    /// A configuration problem (bad key, unknown model, bad request): retrying cannot help.
+    Fatal {
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl CallError {
+    /// A one-line description (stored as the failure reason).
+    pub fn reason(&self) -> &str {
+        match self {
+            CallError::Retryable { reason, .. }
+            | CallError::Quota { reason, .. }
+            | CallError::Malformed { reason }
+            | CallError::Fatal { reason } => reason,
+        }
+    }
+}
+
+/// A configured provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    service: AiService,
+    key: Secret,
+    model: String,
+    base_url: String,
+    http: reqwest::Client,
+}
+
+/// Parses `Retry-After` (seconds or an HTTP date).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let ms = (when.timestamp_millis() - chrono::Utc::now().timestamp_millis()).max(0);
+    Some(Duration::from_millis(ms as u64))
+}
+
+/// Parses a protobuf duration such as `"38.9s"` (Gemini's `RetryInfo.retryDelay`).
+pub fn proto_duration(s: &str) -> Option<Duration> {
+    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
+    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+impl Provider {
+    /// A provider from the AI settings (none for the built-in analyzer).
+    pub fn new(cfg: &AiConfig) -> Option<Provider> {
+        let key = cfg.key.clone()?;
+        if cfg.service == AiService::Builtin {
+            return None;
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(cfg.timeout_secs))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .expect("the HTTP client builds");
+        Some(Provider {
+            service: cfg.service,
+            key,
+            model: cfg.model.clone(),
+            base_url: cfg.base_url.clone(),
+            http,
+        })
+    }
+
+    /// `gemini:<model>` or `openai:<model>`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.service.as_str(), self.model)
+    }
+
+    /// The request body for a batch (what `--dry-run` prints).
+    pub fn request_body(&self, batch: &str) -> Value {
+        match self.service {
+            AiService::Gemini => json!({
+                "systemInstruction": {"parts": [{"text": INSTRUCTIONS}]},
+                "contents": [{"role": "user", "parts": [{"text": batch}]}],
+                "generationConfig": {
+                    "responseMimeType": "application/json",
+                    "responseSchema": output_schema(true),
+                    "temperature": 0
+                }
+            }),
+            _ => json!({
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": INSTRUCTIONS},
+                    {"role": "user", "content": batch}
+                ],
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "powerpulse_analysis", "strict": true, "schema": output_schema(false)}
+                }
+            }),
+        }
+    }
+
+    /// The endpoint a batch goes to.
+    pub fn url(&self) -> String {
+        match self.service {
+            AiService::Gemini => format!(
+                "{}/v1beta/models/{}:generateContent",
+                self.base_url, self.model
+            ),
+            _ => format!("{}/chat/completions", self.base_url),
+        }
+    }
+
+    /// Sends one batch.
+    pub async fn call(&self, batch: &str) -> Result<Reply, CallError> {
+        let req = self.http.post(self.url()).json(&self.request_body(batch));
+        let req = match self.service {
+            AiService::Gemini => req.header("x-goog-api-key", self.key.expose()),
+            _ => req.bearer_auth(self.key.expose()),
+        };
+        let resp = req.send().await.map_err(|e| CallError::Retryable {
+            // reqwest's text names the URL, never headers: the key cannot leak here.
+            reason: if e.is_timeout() {
+                "the provider timed out".into()
+            } else {
+                format!("connection failed: {}", e.without_url())
+            },
+            retry_after: None,
+        })?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(|e| CallError::Retryable {
+            reason: format!("reading the answer failed: {}", e.without_url()),
+            retry_after: None,
+        })?;
+        if !status.is_success() {
+            return Err(self.classify_error(status.as_u16(), &headers, &body));
+        }
+        let v: Value = serde_json::from_str(&body).map_err(|e| CallError::Malformed {
+            reason: format!("the provider's answer is not JSON: {e}"),
+        })?;
+        match self.service {
+            AiService::Gemini => parse_gemini(&v),
+            _ => parse_openai(&v),
+        }
+    }
+
+    fn classify_error(&self, status: u16, headers: &HeaderMap, body: &str) -> CallError {
+        let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        let err = &v["error"];
+        let message = err["message"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect::<String>();
+        let reason = format!("HTTP {status} from {}: {message}", self.service.as_str());
+        let mut wait = retry_after(headers);
+        let mut quota = false;
+        match self.service {
+            AiService::Gemini => {
+                for d in err["details"].as_array().into_iter().flatten() {
+                    let ty = d["@type"].as_str().unwrap_or("");
+                    if ty.ends_with("RetryInfo") {
+                        wait = wait.or_else(|| d["retryDelay"].as_str().and_then(proto_duration));
+                    }
+                    if ty.ends_with("QuotaFailure") {
+                        let per_day = d["violations"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|q| q["quotaId"].as_str().unwrap_or("").contains("PerDay"));
+                        quota |= per_day;
+                    }
+                }
+            }
+            _ => {
+                let code = err["code"].as_str().or(err["type"].as_str()).unwrap_or("");
+                quota = code == "insufficient_quota";
+            }
+        }
+        match status {
+            429 if quota => CallError::Quota {
+                reason,
+                retry_after: wait,
+            },
+            429 | 408 | 500..=599 => CallError::Retryable {
+                reason,
+                retry_after: wait,
+            },
+            _ => CallError::Fatal { reason },
+        }
+    }
+}
+
+fn usage(v: &Value, a: &str, b: &str) -> u64 {
+    v[a][b].as_u64().unwrap_or(0)
+}
+
+fn parse_gemini(v: &Value) -> Result<Reply, CallError> {
+    let cand = &v["candidates"][0];
+    let finish = cand["finishReason"].as_str().unwrap_or("");
+    if finish == "MAX_TOKENS" {
+        return Err(CallError::Malformed {
+            reason: "the answer was cut off (MAX_TOKENS)".into(),
+        });
+    }
+    if !matches!(finish, "" | "STOP") {
+        return Err(CallError::Malformed {
+            reason: format!("the model stopped: {finish}"),
+        });
+    }
+    let text: String = cand["content"]["parts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    if text.is_empty() {
+        return Err(CallError::Malformed {
+            reason: "the answer holds no text".into(),
+        });
+    }
+    Ok(Reply {
+        text,
+        input_tokens: usage(v, "usageMetadata", "promptTokenCount"),
+        output_tokens: usage(v, "usageMetadata", "candidatesTokenCount"),
+    })
+}
+
+fn parse_openai(v: &Value) -> Result<Reply, CallError> {
+    let choice = &v["choices"][0];
+    match choice["finish_reason"].as_str().unwrap_or("") {
+        "length" => {
+            return Err(CallError::Malformed {
+                reason: "the answer was cut off (length)".into(),
+            })
+        }
+        "content_filter" => {
+            return Err(CallError::Malformed {
+                reason: "the answer was filtered".into(),
+            })
+        }
+        _ => {}
+    }
+    if let Some(r) = choice["message"]["refusal"].as_str() {
+        return Err(CallError::Malformed {
+            reason: format!("the model refused: {r}"),
+        });
+    }
+    let text = choice["message"]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    if text.is_empty() {
+        return Err(CallError::Malformed {
+            reason: "the answer holds no content".into(),
+        });
+    }
+    Ok(Reply {
+        text,
+        input_tokens: usage(v, "usage", "prompt_tokens"),
+        output_tokens: usage(v, "usage", "completion_tokens"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(proto_duration("38.9s"), Some(Duration::from_millis(38_900)));
+        assert_eq!(proto_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(proto_duration("soon"), None);
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn gemini_truncation_is_malformed() {
+        let v = json!({"candidates": [{"content": {"parts": [{"text": "{\"res"}]}, "finishReason": "MAX_TOKENS"}]});
+        assert!(matches!(parse_gemini(&v), Err(CallError::Malformed { .. })));
+        let ok = json!({"candidates": [{"content": {"parts": [{"text": "{}"}]}, "finishReason": "STOP"}],
+                        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 3}});
+        assert_eq!(parse_gemini(&ok).unwrap().input_tokens, 10);
+    }
+}

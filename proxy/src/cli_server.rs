@@ -1,0 +1,269 @@
+//! The subcommands that need the async runtime: `serve`, `healthcheck`, `analyze`.
+
+use std::io::Write;
+use std::time::Duration;
+
+use powerpulse_shared::{Dataset, Role};
+
+use crate::ai::prompt::{batch_text, estimate_tokens, ConversationInput, Speaker, TurnText};
+use crate::ai::{AiEngine, ItemOutcome, Stats};
+use crate::config::{AiService, Config, Secret};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts")
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// `powerpulse serve`.
+pub fn serve() -> i32 {
+    init_logs();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            return 2;
+        }
+    };
+    match runtime().block_on(crate::server::serve(config)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            1
+        }
+    }
+}
+
+/// `powerpulse healthcheck`: for the Docker HEALTHCHECK (the image has no curl).
+pub fn healthcheck(url: Option<String>) -> i32 {
+    let base = match url {
+        Some(u) => u,
+        None => match Config::from_env() {
+            Ok(c) => {
+                let host = if c.addr.ip().is_unspecified() {
+                    "127.0.0.1".to_owned()
+                } else {
+                    c.addr.ip().to_string()
+                };
+                format!("http://{host}:{}", c.addr.port())
+            }
+            Err(e) => {
+                eprintln!("powerpulse: {e}");
+                return 2;
+            }
+        },
+    };
+    let url = format!("{}/health", base.trim_end_matches('/'));
+    let result = runtime().block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?;
+        client.get(&url).send().await
+    });
+    match result {
+        Ok(r) if r.status().is_success() => {
+            println!("healthy: {url}");
+            0
+        }
+        Ok(r) => {
+            eprintln!("powerpulse: unhealthy: {url} answered {}", r.status());
+            1
+        }
+        Err(e) => {
+            eprintln!("powerpulse: unhealthy: {url}: {}", e.without_url());
+            1
+        }
+    }
+}
+
+/// The conversations of a dataset as the AI path sees them.
+pub fn inputs(d: &Dataset) -> Vec<ConversationInput> {
+    d.conversations
+        .iter()
+        .map(|c| ConversationInput {
+            id: c.summary.chat_id.clone(),
+            messages: c
+                .messages
+                .iter()
+                .filter_map(|m| {
+                    let role = match m.role {
+                        Role::Customer => Speaker::Customer,
+                        Role::Agent => Speaker::Agent,
+                        Role::Bot => return None,
+                    };
+                    Some(TurnText {
+                        role,
+                        text: m.text.clone(),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// `powerpulse analyze FILE [--dry-run]`.
+pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
+    let mut config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            return 2;
+        }
+    };
+    if let Some(s) = service {
+        let (svc, model, url) = match s {
+            "gemini" => (
+                AiService::Gemini,
+                crate::config::DEFAULT_GEMINI_MODEL,
+                "https://generativelanguage.googleapis.com",
+            ),
+            "openai" => (
+                AiService::OpenAi,
+                crate::config::DEFAULT_OPENAI_MODEL,
+                "https://api.openai.com/v1",
+            ),
+            other => {
+                eprintln!("powerpulse: --service must be gemini or openai, got {other:?}");
+                return 2;
+            }
+        };
+        if config.ai.service != svc {
+            config.ai.service = svc;
+            config.ai.model = model.to_owned();
+            config.ai.base_url = url.to_owned();
+        }
+        if config.ai.key.is_none() {
+            if !dry_run {
+                eprintln!("powerpulse: --service without a key only works with --dry-run");
+                return 2;
+            }
+            // Never sent: a dry run only prints.
+            config.ai.key = Some(Secret::new("dry-run"));
+        }
+    }
+    let Some(engine) = AiEngine::new(&config.ai) else {
+        eprintln!("powerpulse: no AI provider configured: set AI_SERVICE and its key, or pass --service with --dry-run");
+        return 2;
+    };
+    let inputs = inputs(d);
+    let prepared: Vec<_> = engine
+        .prepare_all(&inputs)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let sent_tokens: u32 = prepared.iter().map(|p| p.tokens).sum();
+    let raw_tokens: u32 = d
+        .conversations
+        .iter()
+        .map(|c| estimate_tokens(&raw_transcript(c)))
+        .sum();
+    let batches = engine.plan(prepared);
+    let n = inputs.len().max(1) as f64;
+    let mut out = std::io::stdout().lock();
+    if dry_run {
+        for (i, b) in batches.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "# batch {} of {}: {} conversations -> POST {}",
+                i + 1,
+                batches.len(),
+                b.len(),
+                engine.provider().url()
+            );
+            let body = engine.provider().request_body(&batch_text(b));
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&body).expect("JSON prints")
+            );
+        }
+        eprintln!(
+            "{} conversations in {} calls ({:.1} per call); estimated input {:.0} tokens per conversation, raw transcript {:.0} ({:.0}%)",
+            inputs.len(),
+            batches.len(),
+            inputs.len() as f64 / batches.len().max(1) as f64,
+            f64::from(sent_tokens) / n,
+            f64::from(raw_tokens) / n,
+            100.0 * f64::from(sent_tokens) / f64::from(raw_tokens.max(1)),
+        );
+        return 0;
+    }
+    init_logs();
+    let started = std::time::Instant::now();
+    let stats = Stats::default();
+    let token = tokio_util::sync::CancellationToken::new();
+    let results = runtime().block_on(async {
+        let futs = batches
+            .into_iter()
+            .map(|b| engine.run_batch(b, &token, &stats));
+        futures::future::join_all(futs).await
+    });
+    let mut failed = 0;
+    for r in results {
+        match r {
+            Ok(items) => {
+                for (id, o) in items {
+                    let line = match o {
+                        ItemOutcome::Done(a) => {
+                            serde_json::json!({"id": id, "status": "done", "analysis": a})
+                        }
+                        ItemOutcome::Failed(e) => {
+                            failed += 1;
+                            serde_json::json!({"id": id, "status": "failed", "error": e})
+                        }
+                    };
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Err(e) => {
+                eprintln!("powerpulse: stopped: {e:?}");
+                return 1;
+            }
+        }
+    }
+    let s = stats.snapshot();
+    eprintln!(
+        "{} conversations, {} calls ({:.1} conversations per call), {} retries, {} failed, {:.1} s; input tokens {} ({:.0} per conversation; raw transcript {:.0})",
+        inputs.len(),
+        s.calls,
+        s.conversations_sent as f64 / s.calls.max(1) as f64,
+        s.retries,
+        failed,
+        started.elapsed().as_secs_f64(),
+        s.input_tokens,
+        s.input_tokens as f64 / n,
+        f64::from(raw_tokens) / n,
+    );
+    0
+}
+
+/// The conversation as the export holds it (all fields, bots included): what sending "the whole
+/// raw transcript" would cost.
+pub fn raw_transcript(c: &powerpulse_shared::Conversation) -> String {
+    let msgs: Vec<serde_json::Value> = c
+        .messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "FB_CHAT_ID": c.summary.chat_id,
+                "MESSAGE_CONTENT": m.text,
+                "DIRECTION": m.role.direction(),
+                "SOCIAL_CREATE_TIME": m.time(),
+                "AGENT_USERNAME": m.agent.as_deref(),
+                "AGENT_EMAIL": m.agent.as_deref().map(|a| format!("{a}@example.com")),
+                "UNIQUE_POST_ID": m.id,
+            })
+        })
+        .collect();
+    serde_json::to_string(&msgs).expect("JSON prints")
+}

@@ -1,0 +1,273 @@
+//! Configuration from the environment (and a `.env` file), as documented in the README.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use powerpulse_shared::time::parse_tz;
+
+/// A secret value (API key, token): never printed, never serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Which analyzer the server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiService {
+    /// The built-in analyzer only.
+    Builtin,
+    /// Google Gemini.
+    Gemini,
+    /// OpenAI.
+    OpenAi,
+}
+
+impl AiService {
+    /// The name used in `AI_SERVICE` and in `/health`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AiService::Builtin => "builtin",
+            AiService::Gemini => "gemini",
+            AiService::OpenAi => "openai",
+        }
+    }
+}
+
+/// AI settings.
+#[derive(Debug, Clone)]
+pub struct AiConfig {
+    /// The provider.
+    pub service: AiService,
+    /// The provider's key (absent for builtin).
+    pub key: Option<Secret>,
+    /// The model name.
+    pub model: String,
+    /// The provider's base URL (overridable for tests and gateways).
+    pub base_url: String,
+    /// Calls in flight at most.
+    pub max_concurrency: usize,
+    /// Requests per minute at most.
+    pub rpm: u32,
+    /// Estimated tokens per minute at most.
+    pub tpm: u32,
+    /// Retries of a failed call (not counting the first attempt).
+    pub max_retries: u32,
+    /// Input token budget of one call.
+    pub batch_tokens: u32,
+    /// Most conversations in one call.
+    pub batch_max_conversations: usize,
+    /// Timeout of one call, in seconds.
+    pub timeout_secs: u64,
+    /// Redact phone numbers, emails and long digit runs before sending.
+    pub redact: bool,
+    /// Price per million input / output tokens (USD), for the cost estimate.
+    pub price_in: f64,
+    /// Price per million output tokens (USD).
+    pub price_out: f64,
+}
+
+/// Default models: current small, cheap, JSON-capable models (the original tool's Gemini 1.5
+/// Flash and GPT-4o-mini are retired or retiring).
+pub const DEFAULT_GEMINI_MODEL: &str = "gemini-3-flash-lite";
+/// See [`DEFAULT_GEMINI_MODEL`].
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-5-mini";
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `BIND` / `PORT`.
+    pub addr: SocketAddr,
+    /// `MAX_FILE_SIZE` in bytes.
+    pub max_file_size: usize,
+    /// `AUTORESPONSE_PATTERNS`.
+    pub autoresponse_patterns: Option<String>,
+    /// `TOPICS_FILE`.
+    pub topics_file: Option<PathBuf>,
+    /// `TIMEZONE`: the default of the `tz` parameter.
+    pub timezone: Tz,
+    /// `API_TOKEN`: when set, every `/api` call needs it as a Bearer token.
+    pub api_token: Option<Secret>,
+    /// `CORS_ORIGINS`: comma-separated origins allowed to call the API (none by default).
+    pub cors_origins: Vec<String>,
+    /// `APP_DIR`: the built web app (Trunk's `dist/`).
+    pub app_dir: PathBuf,
+    /// AI settings.
+    pub ai: AiConfig,
+    /// `WORKER_ID`: names this instance in job claims (default: host and process id).
+    pub worker_id: String,
+}
+
+/// A configuration problem, named with its variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError(format!("{name}: invalid value {v:?}"))),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let port: u16 = parsed("PORT", 8000)?;
+        let addr = match var("BIND") {
+            Some(b) if b.contains(':') && b.parse::<SocketAddr>().is_ok() => {
+                b.parse().expect("checked")
+            }
+            Some(b) => format!("{b}:{port}")
+                .parse()
+                .map_err(|_| ConfigError(format!("BIND: invalid address {b:?}")))?,
+            None => SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let timezone = match var("TIMEZONE") {
+            Some(t) => parse_tz(&t).map_err(|e| ConfigError(format!("TIMEZONE: {e}")))?,
+            None => Tz::UTC,
+        };
+        let gemini_key = var("GEMINI_API_KEY").map(Secret::new);
+        let openai_key = var("OPENAI_API_KEY").map(Secret::new);
+        let service = match var("AI_SERVICE").as_deref() {
+            Some("builtin") => AiService::Builtin,
+            Some("gemini") => AiService::Gemini,
+            Some("openai") => AiService::OpenAi,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "AI_SERVICE: {other:?} is not one of builtin, gemini, openai"
+                )))
+            }
+            None if gemini_key.is_some() => AiService::Gemini,
+            None if openai_key.is_some() => AiService::OpenAi,
+            None => AiService::Builtin,
+        };
+        let (key, model, base_url) =
+            match service {
+                AiService::Builtin => (None, String::new(), String::new()),
+                AiService::Gemini => (
+                    Some(gemini_key.ok_or_else(|| {
+                        ConfigError("AI_SERVICE=gemini needs GEMINI_API_KEY".into())
+                    })?),
+                    var("GEMINI_MODEL").unwrap_or_else(|| DEFAULT_GEMINI_MODEL.into()),
+                    var("GEMINI_BASE_URL")
+                        .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into()),
+                ),
+                AiService::OpenAi => (
+                    Some(openai_key.ok_or_else(|| {
+                        ConfigError("AI_SERVICE=openai needs OPENAI_API_KEY".into())
+                    })?),
+                    var("OPENAI_MODEL").unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into()),
+                    var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                ),
+            };
+        let ai = AiConfig {
+            service,
+            key,
+            model,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            max_concurrency: parsed("AI_MAX_CONCURRENCY", 8)?,
+            rpm: parsed("AI_RPM", 60)?,
+            tpm: parsed("AI_TPM", 1_000_000)?,
+            max_retries: parsed("AI_MAX_RETRIES", 2)?,
+            batch_tokens: parsed("AI_BATCH_TOKENS", 12_000)?,
+            batch_max_conversations: parsed("AI_BATCH_MAX_CONVERSATIONS", 40)?,
+            timeout_secs: parsed("AI_TIMEOUT_SECS", 120)?,
+            redact: parsed("AI_REDACT", true)?,
+            price_in: parsed("AI_PRICE_IN_PER_MTOK", 0.10)?,
+            price_out: parsed("AI_PRICE_OUT_PER_MTOK", 0.40)?,
+        };
+        if ai.max_concurrency == 0 || ai.rpm == 0 || ai.batch_max_conversations == 0 {
+            return Err(ConfigError(
+                "AI_MAX_CONCURRENCY, AI_RPM and AI_BATCH_MAX_CONVERSATIONS must be at least 1"
+                    .into(),
+            ));
+        }
+        Ok(Config {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://powerpulse.db".into()),
+            addr,
+            max_file_size: parsed("MAX_FILE_SIZE", 52_428_800)?,
+            autoresponse_patterns: var("AUTORESPONSE_PATTERNS"),
+            topics_file: var("TOPICS_FILE").map(PathBuf::from),
+            timezone,
+            api_token: var("API_TOKEN").map(Secret::new),
+            cors_origins: var("CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            app_dir: var("APP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("dist")),
+            ai,
+            worker_id: var("WORKER_ID").unwrap_or_else(|| format!("pp-{}", std::process::id())),
+        })
+    }
+
+    /// The analyzer label the server's AI would write (`gemini:<model>`), or `builtin`.
+    pub fn analyzer_label(&self) -> String {
+        match self.ai.service {
+            AiService::Builtin => "builtin".into(),
+            s => format!("{}:{}", s.as_str(), self.ai.model),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("sk-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        let c = AiConfig {
+            service: AiService::OpenAi,
+            key: Some(s),
+            model: "m".into(),
+            base_url: "u".into(),
+            max_concurrency: 1,
+            rpm: 1,
+            tpm: 1,
+            max_retries: 0,
+            batch_tokens: 1,
+            batch_max_conversations: 1,
+            timeout_secs: 1,
+            redact: true,
+            price_in: 0.0,
+            price_out: 0.0,
+        };
+        assert!(!format!("{c:?}").contains("sk-very-secret"));
+    }
+}

@@ -1,0 +1,231 @@
+//! `GET /api/conversations` (filtered, sorted, paginated) and `GET /api/conversations/{chat_id}`.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use bytes::Bytes;
+use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
+use serde::{Deserialize, Serialize};
+
+use super::metrics::MetricsParams;
+use super::{ApiError, ApiQuery, AppState};
+use crate::store::{ConversationRow, ListQuery, SortKey};
+
+/// Parameters of the list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Page, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Rows per page, 1 to 100 (default 20).
+    pub page_size: Option<i64>,
+    /// `updated_at` (default), `first_message_time`, `satisfaction_score`, `avg_sentiment`,
+    /// `total_messages` or `avg_response_time_minutes`.
+    pub sort_by: Option<String>,
+    /// `asc` or `desc` (default).
+    pub sort_order: Option<String>,
+    /// Lowest satisfaction score (1-5).
+    pub min_satisfaction: Option<i64>,
+    /// Highest satisfaction score (1-5).
+    pub max_satisfaction: Option<i64>,
+    /// Only satisfied conversations.
+    pub satisfied_only: Option<bool>,
+    /// First day (YYYY-MM-DD, inclusive) of the first message.
+    pub start_date: Option<String>,
+    /// Last day (YYYY-MM-DD, inclusive).
+    pub end_date: Option<String>,
+    /// Time zone of the dates.
+    pub tz: Option<String>,
+    /// Only conversations this agent replied in.
+    pub agent: Option<String>,
+    /// Only conversations with this topic.
+    pub topic: Option<String>,
+    /// Text search in the messages (case-insensitive).
+    pub q: Option<String>,
+}
+
+/// One conversation of the list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationItem {
+    /// The flat record (same fields as the CSV).
+    #[serde(flatten)]
+    pub record: ConversationRecord,
+    /// Last write, RFC 3339.
+    pub updated_at: String,
+    /// Why the AI analysis failed (when `analysis_status` is `failed`).
+    pub ai_error: Option<String>,
+}
+
+impl From<ConversationRow> for ConversationItem {
+    fn from(r: ConversationRow) -> Self {
+        Self {
+            record: r.record,
+            updated_at: r.updated_at,
+            ai_error: r.ai_error,
+        }
+    }
+}
+
+/// A page of the list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationPage {
+    /// The rows.
+    pub conversations: Vec<ConversationItem>,
+    /// Rows matching the filters.
+    pub total: u64,
+    /// This page.
+    pub page: u64,
+    /// Rows per page.
+    pub page_size: u64,
+    /// Pages in all (0 when nothing matches).
+    pub total_pages: u64,
+}
+
+/// One conversation with its transcript.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationDetail {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: ConversationItem,
+    /// Cleaned messages in time order.
+    pub messages: Vec<MessageRecord>,
+}
+
+fn score(name: &str, v: Option<i64>) -> Result<Option<u8>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(v) if (1..=5).contains(&v) => Ok(Some(v as u8)),
+        Some(v) => Err(ApiError::Invalid(format!(
+            "{name} must be between 1 and 5, got {v}"
+        ))),
+    }
+}
+
+impl ListParams {
+    /// The validated list query.
+    pub fn to_query(&self, default_tz: &str) -> Result<ListQuery, ApiError> {
+        let filter = self.filter(default_tz)?;
+        let page = self.page.unwrap_or(1);
+        if page < 1 {
+            return Err(ApiError::Invalid(format!(
+                "page must be at least 1, got {page}"
+            )));
+        }
+        let page_size = self.page_size.unwrap_or(20);
+        if !(1..=100).contains(&page_size) {
+            return Err(ApiError::Invalid(format!(
+                "page_size must be between 1 and 100, got {page_size}"
+            )));
+        }
+        let sort = match self.sort_by.as_deref() {
+            None => SortKey::UpdatedAt,
+            Some(s) => SortKey::parse(s).ok_or_else(|| {
+                ApiError::Invalid(format!(
+                    "sort_by {s:?} is not one of updated_at, first_message_time, satisfaction_score, avg_sentiment, total_messages, avg_response_time_minutes"
+                ))
+            })?,
+        };
+        let desc = match self.sort_order.as_deref() {
+            None | Some("desc") => true,
+            Some("asc") => false,
+            Some(o) => {
+                return Err(ApiError::Invalid(format!(
+                    "sort_order must be asc or desc, got {o:?}"
+                )))
+            }
+        };
+        Ok(ListQuery {
+            filter,
+            q: self.q.clone().filter(|q| !q.trim().is_empty()),
+            sort,
+            desc,
+            page: page as u64,
+            page_size: page_size as u64,
+        })
+    }
+
+    /// The filter part (shared with the CSV download).
+    pub fn filter(&self, default_tz: &str) -> Result<Filter, ApiError> {
+        let mp = MetricsParams {
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            agent: self.agent.clone(),
+            topic: self.topic.clone(),
+            tz: self.tz.clone(),
+            satisfied_only: self.satisfied_only,
+        };
+        let mut f = mp.to_filter(default_tz)?;
+        f.min_satisfaction = score("min_satisfaction", self.min_satisfaction)?;
+        f.max_satisfaction = score("max_satisfaction", self.max_satisfaction)?;
+        f.validate().map_err(ApiError::Invalid)?;
+        Ok(f)
+    }
+}
+
+/// Conversations, filtered, sorted and paginated.
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    tag = "conversations",
+    params(ListParams),
+    responses((status = 200, body = ConversationPage), (status = 422, body = super::error::ErrorBody)),
+    security((), ("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<ConversationPage>, ApiError> {
+    let lq = p.to_query(state.config.timezone.name())?;
+    // Counting is the expensive part on a large store; it only changes with the data.
+    let version = state.store.data_version().await?;
+    let key = format!(
+        "count:{}:{:?}",
+        serde_json::to_string(&lq.filter).expect("filters serialize"),
+        lq.q
+    );
+    let total = match state.cache.response(&key, version) {
+        Some(b) => String::from_utf8_lossy(&b).parse().unwrap_or(0),
+        None => {
+            let n = state
+                .store
+                .count_conversations(&lq.filter, lq.q.as_deref())
+                .await?;
+            state.cache.keep(key, version, Bytes::from(n.to_string()));
+            n
+        }
+    };
+    let rows = if (lq.page - 1) * lq.page_size >= total {
+        Vec::new()
+    } else {
+        state.store.list_conversations(&lq).await?
+    };
+    Ok(Json(ConversationPage {
+        conversations: rows.into_iter().map(ConversationItem::from).collect(),
+        total,
+        page: lq.page,
+        page_size: lq.page_size,
+        total_pages: total.div_ceil(lq.page_size),
+    }))
+}
+
+/// One conversation with its cleaned messages (roles, agents, times, sentiment, reply gaps).
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{chat_id}",
+    tag = "conversations",
+    params(("chat_id" = String, Path, description = "The chat id")),
+    responses((status = 200, body = ConversationDetail), (status = 404, body = super::error::ErrorBody)),
+    security((), ("bearer" = []))
+)]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(chat_id): Path<String>,
+) -> Result<Json<ConversationDetail>, ApiError> {
+    match state.store.get_conversation(&chat_id).await? {
+        Some((row, messages)) => Ok(Json(ConversationDetail {
+            conversation: row.into(),
+            messages,
+        })),
+        None => Err(ApiError::NotFound(format!(
+            "no conversation with chat id {chat_id:?}"
+        ))),
+    }
+}

@@ -1,0 +1,181 @@
+//! The HTTP interface: the REST API under `/api`, `/health`, the OpenAPI document and `/docs`,
+//! and the built web app at `/`.
+
+mod analyze;
+mod conversations;
+mod download;
+pub mod error;
+mod health;
+mod jobs;
+mod metrics;
+mod static_files;
+mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use powerpulse_shared::Options;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::cache::MetricsCache;
+use crate::config::Config;
+use crate::jobs::Jobs;
+use crate::store::Store;
+pub use error::{ApiError, ApiQuery};
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Pipeline settings (autoresponse patterns, taxonomy).
+    pub options: Arc<Options>,
+    /// Metrics snapshot and response cache.
+    pub cache: Arc<MetricsCache>,
+    /// Background analysis jobs (and the AI client, when configured).
+    pub jobs: Arc<Jobs>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "PowerPulse API",
+        description = "Support metrics from Facebook Messenger exports. Metric definitions v1: see docs/definitions.md.",
+        version = "1"
+    ),
+    components(schemas(error::ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document, generated from the handlers' annotations.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(upload::upload_json))
+        .routes(utoipa_axum::routes!(metrics::metrics))
+        .routes(utoipa_axum::routes!(metrics::daily))
+        .routes(utoipa_axum::routes!(metrics::agents))
+        .routes(utoipa_axum::routes!(conversations::list))
+        .routes(utoipa_axum::routes!(conversations::get_one))
+        .routes(utoipa_axum::routes!(download::download))
+        .routes(utoipa_axum::routes!(jobs::get_job, jobs::cancel_job))
+        .routes(utoipa_axum::routes!(jobs::progress))
+        .routes(utoipa_axum::routes!(analyze::analyze))
+        .routes(utoipa_axum::routes!(health::health))
+        .split_for_parts()
+}
+
+/// The whole application: API, health, docs and the web app, with auth, CORS, compression and
+/// request logging.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = api();
+    let api = api
+        .merge(Router::from(
+            SwaggerUi::new("/docs").url("/api/openapi.json", doc),
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let cors = if state.config.cors_origins.is_empty() {
+        CorsLayer::new()
+    } else {
+        let origins: Vec<HeaderValue> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600))
+    };
+    Router::new()
+        .merge(api)
+        .fallback_service(static_files::service(&state.config.app_dir))
+        .layer(cors)
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings can hold search text, and bodies customers' words.
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                }),
+        )
+        .with_state(state)
+}
+
+/// With `API_TOKEN` set, every `/api` route needs `Authorization: Bearer <token>`.
+async fn require_token(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(token) = &state.config.api_token else {
+        return Ok(next.run(req).await);
+    };
+    if !req.uri().path().starts_with("/api") {
+        return Ok(next.run(req).await);
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+        Ok(next.run(req).await)
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a token was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+}

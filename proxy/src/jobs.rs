@@ -1,0 +1,408 @@
+//! Background analysis jobs: a worker per server instance claims conversations from the job
+//! queue in the store, sends them through the AI engine, and writes each batch's results as it
+//! finishes. Cancel stops calls at once (in-flight requests are dropped); a restart resumes from
+//! the store; several instances on one PostgreSQL share the queue.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use powerpulse_shared::{Analysis, AnalysisStatus, SentimentCounts};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::ai::prompt::{AiAnalysis, ConversationInput, Prepared, Speaker, TurnText};
+use crate::ai::{AiEngine, ItemOutcome, Stats, StatsSnapshot, Stop};
+use crate::store::{ClaimedItem, JobStats, Store, StoredAnalysis};
+
+/// The job hub of one server instance.
+pub struct Jobs {
+    store: Store,
+    engine: Option<Arc<AiEngine>>,
+    notify: Notify,
+    worker_id: String,
+    shutdown: CancellationToken,
+    running: Mutex<HashMap<String, CancellationToken>>,
+    lease_ms: i64,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("worker_id", &self.worker_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the inputs the AI sees from a stored conversation: customer and agent messages only.
+pub fn input_of(item: &ClaimedItem) -> ConversationInput {
+    ConversationInput {
+        id: item.chat_id.clone(),
+        messages: item
+            .messages
+            .iter()
+            .filter_map(|m| {
+                let role = match m.role.as_str() {
+                    "customer" => Speaker::Customer,
+                    "agent" => Speaker::Agent,
+                    _ => return None,
+                };
+                Some(TurnText {
+                    role,
+                    text: m.text.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The stored form of an AI analysis: the summary with the AI's fields in place, and the new
+/// per-message sentiment (customer messages the AI saw; trimmed ones keep theirs).
+pub fn merge_analysis(
+    item: &ClaimedItem,
+    a: &AiAnalysis,
+    customer_sent: &[usize],
+    label: &str,
+) -> StoredAnalysis {
+    let customers: Vec<usize> = item
+        .messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.role == "customer")
+        .map(|(i, _)| i)
+        .collect();
+    let mut scores: Vec<Option<f64>> = customers
+        .iter()
+        .map(|&i| item.messages[i].sentiment)
+        .collect();
+    let mut changed = Vec::new();
+    for (k, &ci) in customer_sent.iter().enumerate() {
+        if let (Some(slot), Some(v)) = (scores.get_mut(ci), a.sentiment.get(k)) {
+            *slot = *v;
+            changed.push((item.messages[customers[ci]].seq, *v));
+        }
+    }
+    let mut counts = SentimentCounts::default();
+    for s in &scores {
+        counts.add(*s);
+    }
+    let known: Vec<f64> = scores.iter().flatten().copied().collect();
+    let mut summary = item.summary.clone();
+    summary.sentiment = counts;
+    summary.status = AnalysisStatus::Complete;
+    summary.analysis = Analysis {
+        analyzer: label.to_owned(),
+        avg_sentiment: (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64),
+        satisfaction_score: Some(a.satisfaction_score),
+        satisfaction_confidence: Some(a.satisfaction_confidence),
+        first_contact_resolution: a.first_contact_resolution,
+        topics: a.topics.clone(),
+    };
+    StoredAnalysis {
+        chat_id: item.chat_id.clone(),
+        summary,
+        sentiments: changed,
+    }
+}
+
+fn job_stats(s: StatsSnapshot, engine: &AiEngine) -> JobStats {
+    let c = engine.config();
+    JobStats {
+        calls: s.calls as i64,
+        retries: s.retries as i64,
+        input_tokens: s.input_tokens as i64,
+        output_tokens: s.output_tokens as i64,
+        cost_usd: s.input_tokens as f64 * c.price_in / 1e6
+            + s.output_tokens as f64 * c.price_out / 1e6,
+    }
+}
+
+impl Jobs {
+    /// The hub; `lease` is how long a claim survives without its worker renewing it.
+    pub fn new(
+        store: Store,
+        engine: Option<AiEngine>,
+        worker_id: String,
+        shutdown: CancellationToken,
+        lease: Duration,
+    ) -> Arc<Jobs> {
+        Arc::new(Jobs {
+            store,
+            engine: engine.map(Arc::new),
+            notify: Notify::new(),
+            worker_id,
+            shutdown,
+            running: Mutex::new(HashMap::new()),
+            lease_ms: lease.as_millis() as i64,
+        })
+    }
+
+    /// The AI analyzer label, when a provider is configured.
+    pub fn ai_analyzer(&self) -> Option<String> {
+        self.engine.as_ref().map(|e| e.label())
+    }
+
+    /// The AI engine, when a provider is configured.
+    pub fn engine(&self) -> Option<&Arc<AiEngine>> {
+        self.engine.as_ref()
+    }
+
+    /// Tells the worker there is new work.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Stops this instance's work on a job now (other instances see the cancel in the store).
+    pub fn cancel_local(&self, job_id: &str) {
+        if let Some(t) = self.running.lock().expect("jobs lock").get(job_id) {
+            t.cancel();
+        }
+    }
+
+    /// The worker loop, until shutdown.
+    pub async fn run(self: Arc<Self>) {
+        let Some(engine) = self.engine.clone() else {
+            return;
+        };
+        loop {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            let step = async {
+                self.store.release_stale_claims(self.lease_ms).await?;
+                self.store.finish_idle_jobs().await?;
+                self.store.runnable_job().await
+            };
+            match step.await {
+                Ok(Some((job_id, force))) => {
+                    if let Err(e) = self.process(&engine, &job_id, force).await {
+                        tracing::error!(job = %job_id, error = %e, "job step failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.notify.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = self.shutdown.cancelled() => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "job queue unavailable");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
+
+    async fn process(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        force: bool,
+    ) -> crate::store::Result<()> {
+        let token = self.shutdown.child_token();
+        self.running
+            .lock()
+            .expect("jobs lock")
+            .insert(job_id.to_owned(), token.clone());
+        // Watches the store for a cancel (from any instance) and keeps this worker's leases alive.
+        let watcher = {
+            let store = self.store.clone();
+            let token = token.clone();
+            let job = job_id.to_owned();
+            let worker = self.worker_id.clone();
+            let renew_every = Duration::from_millis((self.lease_ms / 3).max(200) as u64);
+            tokio::spawn(async move {
+                let mut last_renew = tokio::time::Instant::now();
+                loop {
+                    tokio::select! {
+                        _ = token.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    }
+                    if let Ok(Some(j)) = store.get_job(&job).await {
+                        if j.status == "cancelled" {
+                            token.cancel();
+                            break;
+                        }
+                    }
+                    if last_renew.elapsed() >= renew_every {
+                        let _ = store.renew_claims(&worker).await;
+                        last_renew = tokio::time::Instant::now();
+                    }
+                }
+            })
+        };
+        let result = self.work(engine, job_id, force, &token).await;
+        token.cancel();
+        let _ = watcher.await;
+        self.running.lock().expect("jobs lock").remove(job_id);
+        result
+    }
+
+    async fn work(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        force: bool,
+        token: &CancellationToken,
+    ) -> crate::store::Result<()> {
+        self.store.set_job_running(job_id, "analysing").await?;
+        let label = engine.label();
+        let per_claim =
+            (engine.config().batch_max_conversations * engine.config().max_concurrency * 2).max(20)
+                as i64;
+        loop {
+            if token.is_cancelled() {
+                return Ok(());
+            }
+            let claimed = self
+                .store
+                .claim_items(job_id, &self.worker_id, per_claim)
+                .await?;
+            if claimed.is_empty() {
+                self.store.finish_job(job_id).await?;
+                return Ok(());
+            }
+            let items = self.store.load_claimed(&claimed).await?;
+            let inputs: Vec<ConversationInput> = items.iter().map(input_of).collect();
+            let prepared = engine.prepare_all(&inputs);
+            let by_id: HashMap<&str, &ClaimedItem> =
+                items.iter().map(|i| (i.chat_id.as_str(), i)).collect();
+
+            // Unchanged content, same model and prompt: the cached analysis is reused.
+            let mut to_send: Vec<Prepared> = Vec::new();
+            let mut keys: HashMap<String, String> = HashMap::new();
+            let cached = if force {
+                HashMap::new()
+            } else {
+                self.store
+                    .cache_get(&prepared.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>())
+                    .await?
+            };
+            let mut from_cache = Vec::new();
+            for (p, key) in prepared {
+                match cached
+                    .get(&key)
+                    .and_then(|v| serde_json::from_str::<AiAnalysis>(v).ok())
+                {
+                    Some(a) => from_cache.push(merge_analysis(
+                        by_id[p.id.as_str()],
+                        &a,
+                        &p.customer_sent,
+                        &label,
+                    )),
+                    None => {
+                        keys.insert(p.id.clone(), key);
+                        to_send.push(p);
+                    }
+                }
+            }
+            if !from_cache.is_empty() {
+                self.store
+                    .complete_items(
+                        job_id,
+                        &self.worker_id,
+                        &from_cache,
+                        &[],
+                        JobStats::default(),
+                    )
+                    .await?;
+            }
+
+            let sent: HashMap<String, Vec<usize>> = to_send
+                .iter()
+                .map(|p| (p.id.clone(), p.customer_sent.clone()))
+                .collect();
+            let mut running: FuturesUnordered<_> = engine
+                .plan(to_send)
+                .into_iter()
+                .map(|batch| {
+                    let engine = engine.clone();
+                    let token = token.clone();
+                    async move {
+                        let stats = Stats::default();
+                        let r = engine.run_batch(batch, &token, &stats).await;
+                        (r, stats.snapshot())
+                    }
+                })
+                .collect();
+            let mut stop = None;
+            while let Some((result, stats)) = running.next().await {
+                match result {
+                    Ok(outcomes) => {
+                        let mut done = Vec::new();
+                        let mut failed = Vec::new();
+                        let mut cache = Vec::new();
+                        for (id, o) in outcomes {
+                            match o {
+                                ItemOutcome::Done(a) => {
+                                    if let Some(k) = keys.get(&id) {
+                                        cache.push((
+                                            k.clone(),
+                                            serde_json::to_string(&a).expect("analyses serialize"),
+                                        ));
+                                    }
+                                    done.push(merge_analysis(
+                                        by_id[id.as_str()],
+                                        &a,
+                                        &sent[&id],
+                                        &label,
+                                    ));
+                                }
+                                ItemOutcome::Failed(reason) => failed.push((id, reason)),
+                            }
+                        }
+                        self.store.cache_put(&cache).await?;
+                        self.store
+                            .complete_items(
+                                job_id,
+                                &self.worker_id,
+                                &done,
+                                &failed,
+                                job_stats(stats, engine),
+                            )
+                            .await?;
+                    }
+                    Err(s) => {
+                        // Work already paid for still counts.
+                        self.store
+                            .complete_items(
+                                job_id,
+                                &self.worker_id,
+                                &[],
+                                &[],
+                                job_stats(stats, engine),
+                            )
+                            .await?;
+                        stop.get_or_insert(s);
+                        token.cancel();
+                    }
+                }
+            }
+            match stop {
+                None => {}
+                Some(Stop::Quota {
+                    reason,
+                    retry_after,
+                }) => {
+                    let until = crate::store::now_ms() + retry_after.as_millis() as i64;
+                    tracing::warn!(job = %job_id, "provider quota exhausted; job paused");
+                    self.store
+                        .pause_job(job_id, &self.worker_id, until, &reason)
+                        .await?;
+                    return Ok(());
+                }
+                Some(Stop::Cancelled) => {
+                    // A cancelled job's items were dropped by the cancel; on shutdown they go back
+                    // to the queue for the next start.
+                    if self.shutdown.is_cancelled() {
+                        self.store.release_worker_claims(&self.worker_id).await?;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

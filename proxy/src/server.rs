@@ -1,0 +1,127 @@
+//! `powerpulse serve`: the store, the job worker and the HTTP server, with graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use powerpulse_shared::{BuiltinAnalyzer, CleaningOptions, Options, Taxonomy};
+use tokio_util::sync::CancellationToken;
+
+use crate::ai::AiEngine;
+use crate::cache::MetricsCache;
+use crate::config::Config;
+use crate::http::{app, AppState};
+use crate::jobs::Jobs;
+use crate::store::Store;
+
+/// A start-up failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The store cannot be opened.
+    #[error("cannot open the store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The address cannot be bound, or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The topic taxonomy file is unusable.
+    #[error("{0}")]
+    Taxonomy(String),
+}
+
+/// The pipeline options of the configuration.
+pub fn pipeline_options(config: &Config) -> Result<Options, ServeError> {
+    let mut opts = Options::default();
+    if let Some(p) = &config.autoresponse_patterns {
+        opts.cleaning = CleaningOptions::from_list(p);
+    }
+    if let Some(path) = &config.topics_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServeError::Taxonomy(format!("TOPICS_FILE {}: {e}", path.display())))?;
+        let t = Taxonomy::parse(&text)
+            .map_err(|e| ServeError::Taxonomy(format!("TOPICS_FILE {}: {e}", path.display())))?;
+        opts.analyzer = BuiltinAnalyzer::new(t);
+    }
+    Ok(opts)
+}
+
+/// Builds the application state and starts the job worker.
+pub async fn state(
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(AppState, tokio::task::JoinHandle<()>), ServeError> {
+    let options = pipeline_options(&config)?;
+    let store = Store::connect(&config.database_url).await?;
+    let lease = Duration::from_millis(
+        std::env::var("JOB_LEASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60_000),
+    );
+    let jobs = Jobs::new(
+        store.clone(),
+        AiEngine::new(&config.ai),
+        config.worker_id.clone(),
+        shutdown,
+        lease,
+    );
+    let worker = tokio::spawn(jobs.clone().run());
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        options: Arc::new(options),
+        cache: Arc::new(MetricsCache::default()),
+        jobs,
+    };
+    Ok((state, worker))
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then finishes requests in flight and stops.
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let shutdown = CancellationToken::new();
+    let addr = config.addr;
+    let app_dir = config.app_dir.clone();
+    let (state, worker) = state(config, shutdown.clone()).await?;
+    let store = state.store.clone();
+    tracing::info!(
+        %addr,
+        store = store.kind(),
+        analyzer = %state.jobs.ai_analyzer().unwrap_or_else(|| "builtin".into()),
+        app = %app_dir.display(),
+        "PowerPulse listening"
+    );
+    if !app_dir.join("index.html").exists() {
+        tracing::warn!(app = %app_dir.display(), "no built web app here (run scripts/build-app); the API works without it");
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let stop = shutdown.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            stop.cancel();
+        })
+        .await?;
+    shutdown.cancel();
+    let _ = worker.await;
+    store.close().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,582 @@
+//! The job queue in the store: jobs, their items, claims with leases (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL so several instances share one queue), results written atomically, and the
+//! AI analysis cache.
+
+use std::collections::HashMap;
+
+use powerpulse_shared::Summary;
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use super::{col, now_ms, with_pool, Result, Store, StoreError};
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct JobRow {
+    /// Job id.
+    pub id: String,
+    /// The upload that created it.
+    pub upload_id: Option<String>,
+    /// `queued`, `running`, `paused`, `done`, `failed` or `cancelled`.
+    pub status: String,
+    /// What it is doing, for people.
+    pub stage: String,
+    /// The analyzer (`gemini:<model>`, `openai:<model>`).
+    pub analyzer: String,
+    /// Conversations in the job.
+    pub total: i64,
+    /// Conversations analysed.
+    pub done: i64,
+    /// Conversations whose analysis failed (they keep the built-in one).
+    pub failed: i64,
+    /// Calls made to the provider.
+    pub calls: i64,
+    /// Calls made again after a failure.
+    pub retries: i64,
+    /// Input tokens counted by the provider.
+    pub input_tokens: i64,
+    /// Output tokens counted by the provider.
+    pub output_tokens: i64,
+    /// Estimated cost (USD) at the configured prices.
+    pub cost_usd: f64,
+    /// Why it failed or paused.
+    pub error: Option<String>,
+    /// Paused until (epoch ms), after a quota answer.
+    pub paused_until_ms: Option<i64>,
+    /// Created (epoch ms).
+    pub created_ms: i64,
+    /// Last change (epoch ms).
+    pub updated_ms: i64,
+}
+
+/// Counter increments written with a batch's results.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct JobStats {
+    /// Calls.
+    pub calls: i64,
+    /// Retries.
+    pub retries: i64,
+    /// Input tokens.
+    pub input_tokens: i64,
+    /// Output tokens.
+    pub output_tokens: i64,
+    /// Cost (USD).
+    pub cost_usd: f64,
+}
+
+/// An AI analysis ready to replace the built-in one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAnalysis {
+    /// The conversation.
+    pub chat_id: String,
+    /// The summary with the AI's analysis in place.
+    pub summary: Summary,
+    /// New sentiment by message position (`seq`).
+    pub sentiments: Vec<(i64, Option<f64>)>,
+}
+
+/// A claimed conversation with what the AI needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedItem {
+    /// The conversation.
+    pub chat_id: String,
+    /// Its stored summary.
+    pub summary: Summary,
+    /// Its messages in order.
+    pub messages: Vec<ClaimedMessage>,
+}
+
+/// A message of a claimed conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedMessage {
+    /// Position in the conversation.
+    pub seq: i64,
+    /// `customer`, `agent` or `bot`.
+    pub role: String,
+    /// The text.
+    pub text: String,
+    /// The sentiment in place.
+    pub sentiment: Option<f64>,
+}
+
+const JOB_COLUMNS: &str =
+    "id, upload_id, status, stage, analyzer, total, done, failed, calls, retries, \
+    input_tokens, output_tokens, cost_usd, error, paused_until_ms, created_ms, updated_ms";
+
+fn to_job<R: sqlx::Row>(r: &R) -> Result<JobRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> f64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(JobRow {
+        id: col(r, "id")?,
+        upload_id: col(r, "upload_id")?,
+        status: col(r, "status")?,
+        stage: col(r, "stage")?,
+        analyzer: col(r, "analyzer")?,
+        total: col(r, "total")?,
+        done: col(r, "done")?,
+        failed: col(r, "failed")?,
+        calls: col(r, "calls")?,
+        retries: col(r, "retries")?,
+        input_tokens: col(r, "input_tokens")?,
+        output_tokens: col(r, "output_tokens")?,
+        cost_usd: col(r, "cost_usd")?,
+        error: col(r, "error")?,
+        paused_until_ms: col(r, "paused_until_ms")?,
+        created_ms: col(r, "created_ms")?,
+        updated_ms: col(r, "updated_ms")?,
+    })
+}
+
+impl Store {
+    /// A job by id.
+    pub async fn get_job(&self, id: &str) -> Result<Option<JobRow>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = "));
+            qb.push_bind(id.to_owned());
+            qb.build().fetch_optional(pool).await?.as_ref().map(to_job).transpose()
+        })
+    }
+
+    /// The job an upload created.
+    pub async fn job_for_upload(&self, upload_id: &str) -> Result<Option<JobRow>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE upload_id = "));
+            qb.push_bind(upload_id.to_owned());
+            qb.build().fetch_optional(pool).await?.as_ref().map(to_job).transpose()
+        })
+    }
+
+    /// Cancels a job: no more claims; queued and claimed items are dropped and their
+    /// conversations marked failed ("cancelled") so a later run picks them up.
+    pub async fn cancel_job(&self, id: &str) -> Result<Option<JobRow>> {
+        let now = now_ms();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE jobs SET status = 'cancelled', stage = 'cancelled', updated_ms = $1 \
+                 WHERE id = $2 AND status IN ('queued', 'running', 'paused')",
+            )
+            .bind(now)
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE conversations SET analysis_status = 'failed', ai_error = 'analysis cancelled' \
+                 WHERE analysis_status = 'pending' AND chat_id IN \
+                 (SELECT chat_id FROM job_items WHERE job_id = $1 AND status IN ('queued', 'claimed'))",
+            )
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE job_items SET status = 'cancelled' WHERE job_id = $1 AND status IN ('queued', 'claimed')")
+                .bind(id.to_owned())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'").execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        self.get_job(id).await
+    }
+
+    /// The oldest job with work to do (queued, running, or paused past its pause), and whether
+    /// it bypasses the cache.
+    pub async fn runnable_job(&self) -> Result<Option<(String, bool)>> {
+        let now = now_ms();
+        with_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT id, force FROM jobs WHERE (status IN ('queued', 'running') \
+                 OR (status = 'paused' AND paused_until_ms <= $1)) \
+                 AND EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = jobs.id AND i.status = 'queued') \
+                 ORDER BY created_ms LIMIT 1",
+            )
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| Ok((col(&r, "id")?, col(&r, "force")?))).transpose()
+        })
+    }
+
+    /// Marks a job running with a stage text.
+    pub async fn set_job_running(&self, id: &str, stage: &str) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE jobs SET status = 'running', stage = $1, paused_until_ms = NULL, updated_ms = $2 \
+                 WHERE id = $3 AND status IN ('queued', 'running', 'paused')",
+            )
+            .bind(stage.to_owned())
+            .bind(now_ms())
+            .bind(id.to_owned())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Pauses a job (quota exhausted) and gives its claimed items back.
+    pub async fn pause_job(
+        &self,
+        id: &str,
+        worker: &str,
+        until_ms: i64,
+        reason: &str,
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE jobs SET status = 'paused', stage = 'paused: provider quota exhausted', error = $1, \
+                 paused_until_ms = $2, updated_ms = $3 WHERE id = $4 AND status = 'running'",
+            )
+            .bind(reason.to_owned())
+            .bind(until_ms)
+            .bind(now_ms())
+            .bind(id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE job_items SET status = 'queued', claimed_by = NULL WHERE job_id = $1 AND status = 'claimed' AND claimed_by = $2",
+            )
+            .bind(id.to_owned())
+            .bind(worker.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Claims up to `n` queued items of a job for `worker`.
+    pub async fn claim_items(&self, job_id: &str, worker: &str, n: i64) -> Result<Vec<String>> {
+        let now = now_ms();
+        let sql = match self {
+            Store::Postgres(_) => {
+                "UPDATE job_items SET status = 'claimed', claimed_by = $1, claimed_ms = $2, attempts = attempts + 1 \
+                 WHERE job_id = $3 AND chat_id IN (SELECT chat_id FROM job_items WHERE job_id = $3 AND status = 'queued' \
+                 ORDER BY chat_id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING chat_id"
+            }
+            // SQLite has one writer at a time: the sub-select and update cannot interleave.
+            Store::Sqlite(_) => {
+                "UPDATE job_items SET status = 'claimed', claimed_by = $1, claimed_ms = $2, attempts = attempts + 1 \
+                 WHERE job_id = $3 AND chat_id IN (SELECT chat_id FROM job_items WHERE job_id = $3 AND status = 'queued' \
+                 ORDER BY chat_id LIMIT $4) RETURNING chat_id"
+            }
+        };
+        with_pool!(self, pool => {
+            let ids: Vec<String> = sqlx::query_scalar(sql)
+                .bind(worker.to_owned())
+                .bind(now)
+                .bind(job_id.to_owned())
+                .bind(n)
+                .fetch_all(pool)
+                .await?;
+            Ok(ids)
+        })
+    }
+
+    /// Extends the lease of a worker's claimed items.
+    pub async fn renew_claims(&self, worker: &str) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE job_items SET claimed_ms = $1 WHERE status = 'claimed' AND claimed_by = $2")
+                .bind(now_ms())
+                .bind(worker.to_owned())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Gives back items whose lease expired (their worker died): resume after a crash.
+    pub async fn release_stale_claims(&self, lease_ms: i64) -> Result<u64> {
+        with_pool!(self, pool => {
+            let r = sqlx::query(
+                "UPDATE job_items SET status = 'queued', claimed_by = NULL WHERE status = 'claimed' AND claimed_ms < $1",
+            )
+            .bind(now_ms() - lease_ms)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Gives back every item this worker holds (on shutdown).
+    pub async fn release_worker_claims(&self, worker: &str) -> Result<u64> {
+        with_pool!(self, pool => {
+            let r = sqlx::query("UPDATE job_items SET status = 'queued', claimed_by = NULL WHERE status = 'claimed' AND claimed_by = $1")
+                .bind(worker.to_owned())
+                .execute(pool)
+                .await?;
+            Ok(r.rows_affected())
+        })
+    }
+
+    /// Whether a job still has items queued or claimed.
+    pub async fn job_has_work(&self, job_id: &str) -> Result<(i64, i64)> {
+        with_pool!(self, pool => {
+            let row = sqlx::query(
+                "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
+                 COALESCE(SUM(CASE WHEN status = 'claimed' THEN 1 ELSE 0 END), 0) AS claimed \
+                 FROM job_items WHERE job_id = $1",
+            )
+            .bind(job_id.to_owned())
+            .fetch_one(pool)
+            .await?;
+            Ok((col(&row, "queued")?, col(&row, "claimed")?))
+        })
+    }
+
+    /// Ends a job whose items are all handled.
+    pub async fn finish_job(&self, job_id: &str) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE jobs SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'done' END, \
+                 stage = 'finished', updated_ms = $1 WHERE id = $2 AND status = 'running' \
+                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = $2 AND status IN ('queued', 'claimed'))",
+            )
+            .bind(now_ms())
+            .bind(job_id.to_owned())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Ends every running job left with nothing queued or claimed (its worker may have died
+    /// between its last batch and the end).
+    pub async fn finish_idle_jobs(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE jobs SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'done' END, \
+                 stage = 'finished', updated_ms = $1 WHERE status IN ('queued', 'running') \
+                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = jobs.id AND status IN ('queued', 'claimed'))",
+            )
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Summaries and messages of claimed conversations.
+    pub async fn load_claimed(&self, chat_ids: &[String]) -> Result<Vec<ClaimedItem>> {
+        let mut items: HashMap<String, ClaimedItem> = HashMap::new();
+        with_pool!(self, pool => {
+            for chunk in chat_ids.chunks(500) {
+                let mut qb = QueryBuilder::new("SELECT chat_id, summary FROM conversations WHERE chat_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(")");
+                for row in qb.build().fetch_all(pool).await? {
+                    let id: String = col(&row, "chat_id")?;
+                    let summary: Summary = serde_json::from_str(&col::<String, _>(&row, "summary")?)
+                        .map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
+                    items.insert(id.clone(), ClaimedItem { chat_id: id, summary, messages: Vec::new() });
+                }
+                let mut qb = QueryBuilder::new("SELECT chat_id, seq, role, text, sentiment FROM messages WHERE chat_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.clone());
+                }
+                qb.push(") ORDER BY chat_id, seq");
+                for row in qb.build().fetch_all(pool).await? {
+                    let id: String = col(&row, "chat_id")?;
+                    if let Some(it) = items.get_mut(&id) {
+                        it.messages.push(ClaimedMessage {
+                            seq: col(&row, "seq")?,
+                            role: col(&row, "role")?,
+                            text: col(&row, "text")?,
+                            sentiment: col(&row, "sentiment")?,
+                        });
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(chat_ids.iter().filter_map(|id| items.remove(id)).collect())
+    }
+
+    /// Writes a batch's results in one transaction: analyses that replace the built-in one,
+    /// failures with their reason, the job's counters. Only items this worker still holds are
+    /// written (a lost lease means another worker has them).
+    pub async fn complete_items(
+        &self,
+        job_id: &str,
+        worker: &str,
+        done: &[StoredAnalysis],
+        failed: &[(String, String)],
+        stats: JobStats,
+    ) -> Result<(i64, i64)> {
+        let now = now_ms();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut n_done = 0i64;
+            for a in done {
+                let held = sqlx::query(
+                    "UPDATE job_items SET status = 'done', handled_count = handled_count + 1, error = NULL \
+                     WHERE job_id = $1 AND chat_id = $2 AND status = 'claimed' AND claimed_by = $3",
+                )
+                .bind(job_id.to_owned())
+                .bind(a.chat_id.clone())
+                .bind(worker.to_owned())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if held == 0 {
+                    continue;
+                }
+                n_done += 1;
+                let s = &a.summary;
+                let an = &s.analysis;
+                sqlx::query(
+                    "UPDATE conversations SET satisfaction_score = $1, satisfaction_confidence = $2, avg_sentiment = $3, \
+                     fcr = $4, topics = $5, analyzer = $6, analysis_status = 'complete', ai_error = NULL, summary = $7, \
+                     updated_ms = $8 WHERE chat_id = $9",
+                )
+                .bind(an.satisfaction_score.map(i64::from))
+                .bind(an.satisfaction_confidence)
+                .bind(an.avg_sentiment)
+                .bind(an.first_contact_resolution)
+                .bind(serde_json::to_string(&an.topics).expect("strings serialize"))
+                .bind(an.analyzer.clone())
+                .bind(serde_json::to_string(s).expect("summaries serialize"))
+                .bind(now)
+                .bind(a.chat_id.clone())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM conversation_topics WHERE chat_id = $1")
+                    .bind(a.chat_id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                for t in &an.topics {
+                    sqlx::query("INSERT INTO conversation_topics (topic, chat_id) VALUES ($1, $2)")
+                        .bind(t.clone())
+                        .bind(a.chat_id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (seq, score) in &a.sentiments {
+                    sqlx::query("UPDATE messages SET sentiment = $1 WHERE chat_id = $2 AND seq = $3")
+                        .bind(*score)
+                        .bind(a.chat_id.clone())
+                        .bind(*seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let mut n_failed = 0i64;
+            for (chat_id, reason) in failed {
+                let held = sqlx::query(
+                    "UPDATE job_items SET status = 'failed', handled_count = handled_count + 1, error = $1 \
+                     WHERE job_id = $2 AND chat_id = $3 AND status = 'claimed' AND claimed_by = $4",
+                )
+                .bind(reason.clone())
+                .bind(job_id.to_owned())
+                .bind(chat_id.clone())
+                .bind(worker.to_owned())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if held == 0 {
+                    continue;
+                }
+                n_failed += 1;
+                sqlx::query("UPDATE conversations SET analysis_status = 'failed', ai_error = $1, updated_ms = $2 WHERE chat_id = $3")
+                    .bind(reason.clone())
+                    .bind(now)
+                    .bind(chat_id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                // The stored summary carries the status too (the metrics count failures).
+                let summary: Option<String> = sqlx::query_scalar("SELECT summary FROM conversations WHERE chat_id = $1")
+                    .bind(chat_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(text) = summary {
+                    let mut s: Summary = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
+                    s.status = powerpulse_shared::AnalysisStatus::Failed;
+                    sqlx::query("UPDATE conversations SET summary = $1 WHERE chat_id = $2")
+                        .bind(serde_json::to_string(&s).expect("summaries serialize"))
+                        .bind(chat_id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            sqlx::query(
+                "UPDATE jobs SET done = done + $1, failed = failed + $2, calls = calls + $3, retries = retries + $4, \
+                 input_tokens = input_tokens + $5, output_tokens = output_tokens + $6, cost_usd = cost_usd + $7, \
+                 updated_ms = $8 WHERE id = $9",
+            )
+            .bind(n_done)
+            .bind(n_failed)
+            .bind(stats.calls)
+            .bind(stats.retries)
+            .bind(stats.input_tokens)
+            .bind(stats.output_tokens)
+            .bind(stats.cost_usd)
+            .bind(now)
+            .bind(job_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'").execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok((n_done, n_failed))
+        })
+    }
+
+    /// Counts of items handled other than exactly once (0 when the queue worked).
+    pub async fn items_not_handled_once(&self, job_id: &str) -> Result<i64> {
+        with_pool!(self, pool => {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_items WHERE job_id = $1 AND handled_count <> 1")
+                .bind(job_id.to_owned())
+                .fetch_one(pool)
+                .await?;
+            Ok(n)
+        })
+    }
+
+    /// Cached analyses by key.
+    pub async fn cache_get(&self, keys: &[String]) -> Result<HashMap<String, String>> {
+        let mut out = HashMap::new();
+        with_pool!(self, pool => {
+            for chunk in keys.chunks(500) {
+                let mut qb = QueryBuilder::new("SELECT key, analysis FROM ai_cache WHERE key IN (");
+                let mut sep = qb.separated(", ");
+                for k in chunk {
+                    sep.push_bind(k.clone());
+                }
+                qb.push(")");
+                for row in qb.build().fetch_all(pool).await? {
+                    out.insert(col(&row, "key")?, col(&row, "analysis")?);
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Keeps validated analyses by key.
+    pub async fn cache_put(&self, entries: &[(String, String)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        with_pool!(self, pool => {
+            for chunk in entries.chunks(500) {
+                let mut qb = QueryBuilder::new("INSERT INTO ai_cache (key, analysis, created_ms) ");
+                let now = now_ms();
+                qb.push_values(chunk, |mut b, (k, v)| {
+                    b.push_bind(k.clone()).push_bind(v.clone()).push_bind(now);
+                });
+                qb.push(" ON CONFLICT (key) DO NOTHING");
+                qb.build().execute(pool).await?;
+            }
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,201 @@
+//! The store: SQLite (default) or PostgreSQL through one set of queries. All SQL lives in this
+//! module; the rest of the server sees typed functions.
+//!
+//! Statements use `$1, $2, ...` placeholders in ascending order of appearance, which both
+//! databases read the same way; dynamic statements go through `QueryBuilder`, which writes each
+//! database's own placeholders.
+
+mod ingest;
+mod jobs;
+mod query;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use powerpulse_shared::{Filtered, Summary};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+
+pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
+pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
+pub use query::{ConversationRow, ListQuery, SortKey};
+
+/// A store failure. Its text is logged, never returned to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored JSON column did not decode.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// `DATABASE_URL` names no supported database.
+    #[error("DATABASE_URL must start with sqlite: or postgres:, got {0:?}")]
+    UnsupportedUrl(String),
+}
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database behind the API.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// One file, one machine (WAL mode).
+    Sqlite(SqlitePool),
+    /// A shared server: several PowerPulse instances can use it at once.
+    Postgres(PgPool),
+}
+
+/// Runs the same code against whichever pool the store holds.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if needed) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(
+                url.split(':').next().unwrap_or_default().to_owned(),
+            ))
+        }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the pool (waits for connections to return).
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    /// A counter that changes on every write that can change a metric.
+    pub async fn data_version(&self) -> Result<i64> {
+        let v: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(v)
+    }
+
+    /// Every conversation's summary, in arrival order (the metrics' input).
+    pub async fn load_summaries(&self) -> Result<Vec<Summary>> {
+        let rows: Vec<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT summary FROM conversations ORDER BY ord")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.iter()
+            .map(|s| {
+                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))
+            })
+            .collect()
+    }
+
+    /// Cleaning counts over the distinct files uploaded (a file uploaded twice counts once).
+    pub async fn filtered_totals(&self) -> Result<Filtered> {
+        let rows: Vec<String> = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT u.filtered FROM uploads u
+                 WHERE u.created_at = (SELECT MAX(v.created_at) FROM uploads v WHERE v.file_hash = u.file_hash)",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        let mut total = Filtered::default();
+        let mut seen = 0usize;
+        for r in rows {
+            let f: Filtered = serde_json::from_str(&r)
+                .map_err(|e| StoreError::Corrupt(format!("filtered: {e}")))?;
+            total.merge(&f);
+            seen += 1;
+        }
+        let _ = seen;
+        Ok(total)
+    }
+
+    /// When the data last changed (the newest upload or analysis), RFC 3339.
+    pub async fn last_updated(&self) -> Result<Option<String>> {
+        let ms: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(updated_ms) FROM conversations")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(ms.map(powerpulse_shared::time::format_timestamp))
+    }
+
+    /// Distinct agents and topics, for the filters' choices.
+    pub async fn facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        with_pool!(self, pool => {
+            let agents: Vec<String> = sqlx::query_scalar("SELECT DISTINCT agent FROM conversation_agents ORDER BY agent")
+                .fetch_all(pool)
+                .await?;
+            let topics: Vec<String> = sqlx::query_scalar("SELECT DISTINCT topic FROM conversation_topics ORDER BY topic")
+                .fetch_all(pool)
+                .await?;
+            Ok((agents, topics))
+        })
+    }
+}
+
+/// Reads a column, naming it in the error.
+pub(crate) fn col<'r, T, R>(row: &'r R, name: &'r str) -> Result<T>
+where
+    R: Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    row.try_get(name).map_err(StoreError::Db)
+}

@@ -1,0 +1,307 @@
+//! Reading conversations: the filtered, sorted, paginated list; one conversation with its
+//! messages; and keyset pages for streaming CSV.
+
+use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
+use sqlx::{Database, QueryBuilder};
+
+use super::{col, with_pool, Result, Store, StoreError};
+
+/// Sortable columns of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// Last write (default).
+    UpdatedAt,
+    /// First message time.
+    FirstMessageTime,
+    /// Satisfaction score.
+    SatisfactionScore,
+    /// Average sentiment.
+    AvgSentiment,
+    /// Message count.
+    TotalMessages,
+    /// Mean reply gap.
+    AvgResponseTime,
+}
+
+impl SortKey {
+    /// Parses the API's `sort_by` value.
+    pub fn parse(s: &str) -> Option<SortKey> {
+        Some(match s {
+            "updated_at" => SortKey::UpdatedAt,
+            "first_message_time" => SortKey::FirstMessageTime,
+            "satisfaction_score" => SortKey::SatisfactionScore,
+            "avg_sentiment" => SortKey::AvgSentiment,
+            "total_messages" => SortKey::TotalMessages,
+            "avg_response_time_minutes" => SortKey::AvgResponseTime,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::UpdatedAt => "updated_ms",
+            SortKey::FirstMessageTime => "first_message_ms",
+            SortKey::SatisfactionScore => "satisfaction_score",
+            SortKey::AvgSentiment => "avg_sentiment",
+            SortKey::TotalMessages => "total_messages",
+            SortKey::AvgResponseTime => "avg_response_time",
+        }
+    }
+}
+
+/// A conversation list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    /// The shared filter (dates in a time zone, agent, topic, satisfaction).
+    pub filter: Filter,
+    /// Text that must appear in a customer or agent message (case-insensitive).
+    pub q: Option<String>,
+    /// Sort column.
+    pub sort: SortKey,
+    /// Descending when true.
+    pub desc: bool,
+    /// 1-based page.
+    pub page: u64,
+    /// Rows per page.
+    pub page_size: u64,
+}
+
+/// A stored conversation as the API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationRow {
+    /// The flat record (same as the CLI's).
+    pub record: ConversationRecord,
+    /// Last write, RFC 3339.
+    pub updated_at: String,
+    /// Why the AI analysis failed, if it did.
+    pub ai_error: Option<String>,
+}
+
+const ROW_COLUMNS: &str = "chat_id, ord, total_messages, customer_messages, agent_messages, bot_messages, \
+    satisfaction_score, satisfaction_confidence, avg_sentiment, fcr, avg_response_time, first_response, \
+    first_message_ms, last_message_ms, topics, agents, segments, analyzer, analysis_status, ai_error, updated_ms";
+
+fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter, q: Option<&str>)
+where
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let range = f.time_range();
+    qb.push(" WHERE 1 = 1");
+    if range.from_ms != i64::MIN {
+        qb.push(" AND first_message_ms >= ")
+            .push_bind(range.from_ms);
+    }
+    if range.to_ms != i64::MAX {
+        qb.push(" AND first_message_ms < ").push_bind(range.to_ms);
+    }
+    if let Some(a) = &f.agent {
+        qb.push(" AND chat_id IN (SELECT chat_id FROM conversation_agents WHERE agent = ")
+            .push_bind(a.clone())
+            .push(")");
+    }
+    if let Some(t) = &f.topic {
+        qb.push(" AND chat_id IN (SELECT chat_id FROM conversation_topics WHERE topic = ")
+            .push_bind(t.clone())
+            .push(")");
+    }
+    let min = match (f.satisfied_only, f.min_satisfaction) {
+        (true, m) => Some(m.unwrap_or(4).max(4)),
+        (false, m) => m,
+    };
+    if let Some(m) = min {
+        qb.push(" AND satisfaction_score >= ")
+            .push_bind(i64::from(m));
+    }
+    if let Some(m) = f.max_satisfaction {
+        qb.push(" AND satisfaction_score <= ")
+            .push_bind(i64::from(m));
+    }
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        let escaped = q
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        qb.push(" AND search_text LIKE ")
+            .push_bind(format!("%{escaped}%"))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+fn json_list(s: &str, what: &str) -> Result<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn to_row<R: sqlx::Row>(row: &R) -> Result<(i64, ConversationRow)>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let score: Option<i64> = col(row, "satisfaction_score")?;
+    let n = |name: &str| -> Result<u32> { Ok(col::<i64, _>(row, name)? as u32) };
+    let fmt = powerpulse_shared::time::format_timestamp;
+    let record = ConversationRecord {
+        fb_chat_id: col(row, "chat_id")?,
+        total_messages: n("total_messages")?,
+        customer_messages: n("customer_messages")?,
+        agent_messages: n("agent_messages")?,
+        bot_messages: n("bot_messages")?,
+        satisfaction_score: score.map(|s| s as u8),
+        satisfaction_confidence: col(row, "satisfaction_confidence")?,
+        is_satisfied: score.map(|s| s >= 4),
+        avg_sentiment: col(row, "avg_sentiment")?,
+        first_contact_resolution: col(row, "fcr")?,
+        avg_response_time_minutes: col(row, "avg_response_time")?,
+        first_response_minutes: col(row, "first_response")?,
+        first_message_time: fmt(col(row, "first_message_ms")?),
+        last_message_time: fmt(col(row, "last_message_ms")?),
+        topics: json_list(&col::<String, _>(row, "topics")?, "topics")?,
+        agents: json_list(&col::<String, _>(row, "agents")?, "agents")?,
+        segments: n("segments")?,
+        analyzer: col(row, "analyzer")?,
+        analysis_status: col(row, "analysis_status")?,
+    };
+    Ok((
+        col(row, "ord")?,
+        ConversationRow {
+            record,
+            updated_at: fmt(col(row, "updated_ms")?),
+            ai_error: col(row, "ai_error")?,
+        },
+    ))
+}
+
+fn to_message<R: sqlx::Row>(row: &R) -> Result<MessageRecord>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let role: String = col(row, "role")?;
+    let direction = if role == "customer" {
+        "to_company"
+    } else {
+        "to_client"
+    };
+    Ok(MessageRecord {
+        message_id: col(row, "message_id")?,
+        chat_id: col(row, "chat_id")?,
+        message_content: col(row, "text")?,
+        direction: direction.to_owned(),
+        role,
+        social_create_time: powerpulse_shared::time::format_timestamp(col(row, "time_ms")?),
+        agent_info: col(row, "agent")?,
+        sentiment_score: col(row, "sentiment")?,
+        reply_gap_minutes: col(row, "reply_gap")?,
+        segment: col::<i64, _>(row, "segment")? as u32,
+    })
+}
+
+impl Store {
+    /// Counts the conversations a list request selects.
+    pub async fn count_conversations(&self, f: &Filter, q: Option<&str>) -> Result<u64> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM conversations");
+            push_where(&mut qb, f, q);
+            let n: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+            Ok(n as u64)
+        })
+    }
+
+    /// One page of the list.
+    pub async fn list_conversations(&self, lq: &ListQuery) -> Result<Vec<ConversationRow>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
+            push_where(&mut qb, &lq.filter, lq.q.as_deref());
+            let dir = if lq.desc { "DESC" } else { "ASC" };
+            // Nulls last either way; ties broken by arrival order so pages never overlap.
+            qb.push(format_args!(
+                " ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ",
+                c = lq.sort.column()
+            ));
+            qb.push_bind(lq.page_size as i64)
+                .push(" OFFSET ")
+                .push_bind(((lq.page - 1) * lq.page_size) as i64);
+            let rows = qb.build().fetch_all(pool).await?;
+            rows.iter().map(|r| to_row(r).map(|(_, row)| row)).collect()
+        })
+    }
+
+    /// One conversation and its messages in time order.
+    pub async fn get_conversation(
+        &self,
+        chat_id: &str,
+    ) -> Result<Option<(ConversationRow, Vec<MessageRecord>)>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations WHERE chat_id = "));
+            qb.push_bind(chat_id.to_owned());
+            let Some(row) = qb.build().fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            let (_, conv) = to_row(&row)?;
+            let msgs = sqlx::query(
+                "SELECT chat_id, message_id, time_ms, role, agent, text, sentiment, reply_gap, segment \
+                 FROM messages WHERE chat_id = $1 ORDER BY seq",
+            )
+            .bind(chat_id.to_owned())
+            .fetch_all(pool)
+            .await?;
+            let messages = msgs.iter().map(to_message).collect::<Result<Vec<_>>>()?;
+            Ok(Some((conv, messages)))
+        })
+    }
+
+    /// Conversations after position `after_ord`, in arrival order (CSV streaming).
+    pub async fn conversation_page(
+        &self,
+        f: &Filter,
+        after_ord: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, ConversationRow)>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
+            push_where(&mut qb, f, None);
+            qb.push(" AND ord > ").push_bind(after_ord).push(" ORDER BY ord LIMIT ").push_bind(limit);
+            let rows = qb.build().fetch_all(pool).await?;
+            rows.iter().map(to_row).collect()
+        })
+    }
+
+    /// Messages of the selected conversations after (`ord`, `seq`), in arrival then time order.
+    pub async fn message_page(
+        &self,
+        f: &Filter,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<((i64, i64), MessageRecord)>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(
+                "SELECT c.ord AS ord, m.seq AS seq, m.chat_id AS chat_id, m.message_id AS message_id, \
+                 m.time_ms AS time_ms, m.role AS role, m.agent AS agent, m.text AS text, m.sentiment AS sentiment, \
+                 m.reply_gap AS reply_gap, m.segment AS segment \
+                 FROM messages m JOIN (SELECT chat_id, ord FROM conversations",
+            );
+            push_where(&mut qb, f, None);
+            qb.push(") c ON c.chat_id = m.chat_id WHERE (c.ord > ")
+                .push_bind(after.0)
+                .push(" OR (c.ord = ")
+                .push_bind(after.0)
+                .push(" AND m.seq > ")
+                .push_bind(after.1)
+                .push(")) ORDER BY c.ord, m.seq LIMIT ")
+                .push_bind(limit);
+            let rows = qb.build().fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok(((col(r, "ord")?, col(r, "seq")?), to_message(r)?)))
+                .collect()
+        })
+    }
+}
