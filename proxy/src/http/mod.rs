@@ -118,6 +118,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .fallback_service(static_files::service(&state.config.app_dir))
         .layer(cors)
+        // Uploads may be as large as MAX_FILE_SIZE plus the multipart framing; the upload
+        // handler enforces the exact limit while reading.
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_file_size.saturating_add(1 << 20)))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()

@@ -311,6 +311,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+            if matches!(self, Store::Postgres(_)) && write.len() > 2000 {
+                // Fresh statistics keep the planner on the indexes after a large load (the next
+                // forced re-upload deletes by chat id); autovacuum would get there later.
+                sqlx::query("ANALYZE conversations, messages, conversation_agents, conversation_topics")
+                    .execute(pool)
+                    .await?;
+            }
             Ok(IngestOutcome {
                 conversations_processed: write.len() as u64,
                 messages_processed,
