@@ -1,0 +1,75 @@
+//! Helpers shared by the API test files.
+
+use std::path::Path;
+use std::process::Command;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::server::binary;
+
+/// A client with a generous timeout.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("client")
+}
+
+/// Uploads bytes as the multipart field `file`.
+pub async fn upload(base: &str, bytes: Vec<u8>, force: Option<&str>) -> reqwest::Response {
+    let mut form = Form::new().part(
+        "file",
+        Part::bytes(bytes)
+            .file_name("grouped_chats.json")
+            .mime_str("application/json")
+            .unwrap(),
+    );
+    if let Some(f) = force {
+        form = form.text("force_reprocess", f.to_owned());
+    }
+    client()
+        .post(format!("{base}/api/upload-json"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload request")
+}
+
+/// GET and parse JSON, asserting the status.
+pub async fn get_json(url: &str, status: u16) -> Value {
+    let r = client().get(url).send().await.expect("request");
+    let s = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    assert_eq!(s, status, "GET {url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {text}"))
+}
+
+/// Runs the CLI and returns stdout.
+pub fn cli(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "powerpulse {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `powerpulse metrics FILE --json [filters]` without the time-dependent field.
+pub fn cli_metrics(file: &Path, filters: &[&str]) -> Value {
+    let mut args = vec!["metrics", file.to_str().unwrap(), "--json"];
+    args.extend_from_slice(filters);
+    let mut v: Value = serde_json::from_slice(&cli(&args)).expect("JSON");
+    v.as_object_mut().unwrap().remove("last_updated");
+    v
+}
+
+/// Drops `last_updated` (the time the data changed, which the CLI does not know).
+pub fn without_last_updated(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("last_updated");
+    v
+}

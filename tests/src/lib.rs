@@ -1,0 +1,67 @@
+//! Fixtures of the end-to-end tests. Each owns a real process or server and tears it down on
+//! drop: the `powerpulse` server, a throwaway PostgreSQL cluster, fake Gemini and OpenAI
+//! servers that speak the real formats with injected faults, and headless Chromium.
+
+pub mod api;
+pub mod browser;
+pub mod fake_ai;
+pub mod postgres;
+pub mod server;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A fresh temporary directory (removed on drop).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates `/tmp/powerpulse-e2e-<name>-<pid>-<n>`.
+    pub fn new(name: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "powerpulse-e2e-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+
+    /// A path inside.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A generated export.
+pub fn export(conversations: usize, seed: u64) -> Vec<u8> {
+    powerpulse_shared::synth::generate(&powerpulse_shared::synth::SynthOptions {
+        conversations,
+        seed,
+        ..Default::default()
+    })
+}
