@@ -109,6 +109,7 @@ pub fn merge_analysis(
 fn job_stats(s: StatsSnapshot, engine: &AiEngine) -> JobStats {
     let c = engine.config();
     JobStats {
+        cached: 0,
         calls: s.calls as i64,
         retries: s.retries as i64,
         input_tokens: s.input_tokens as i64,
@@ -306,7 +307,10 @@ impl Jobs {
                         &self.worker_id,
                         &from_cache,
                         &[],
-                        JobStats::default(),
+                        JobStats {
+                            cached: from_cache.len() as i64,
+                            ..JobStats::default()
+                        },
                     )
                     .await?;
             }

@@ -73,3 +73,46 @@ pub fn without_last_updated(mut v: Value) -> Value {
     v.as_object_mut().unwrap().remove("last_updated");
     v
 }
+
+/// Counts rows of a store directly (SQLite file or PostgreSQL URL), for checks the API does not
+/// expose (every job item handled exactly once).
+pub async fn count(database_url: &str, sql: &'static str) -> i64 {
+    if database_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open SQLite");
+        let n: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("open PostgreSQL");
+        let n: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        pool.close().await;
+        n
+    }
+}
+
+/// Polls a job until `done`, `failed`, `paused` or `cancelled`, or the timeout.
+pub async fn wait_job(base: &str, id: &str, timeout: std::time::Duration) -> Value {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let j = get_json(&format!("{base}/api/jobs/{id}"), 200).await;
+        let st = j["status"].as_str().unwrap_or_default().to_owned();
+        if matches!(st.as_str(), "done" | "failed" | "paused" | "cancelled") {
+            return j;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} still {st} after {timeout:?}: {j}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

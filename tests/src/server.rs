@@ -33,6 +33,8 @@ pub struct Server {
     /// The port.
     pub port: u16,
     env: HashMap<String, String>,
+    /// The store's URL.
+    pub database_url: String,
     /// Where its logs go.
     pub log: PathBuf,
     _dir: Option<TempDir>,
@@ -72,7 +74,7 @@ impl Server {
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", dir.join("powerpulse.db").display()));
         let mut env: HashMap<String, String> = HashMap::new();
-        env.insert("DATABASE_URL".into(), db);
+        env.insert("DATABASE_URL".into(), db.clone());
         env.insert(
             "APP_DIR".into(),
             workspace().join("dist").display().to_string(),
@@ -87,6 +89,7 @@ impl Server {
             url: String::new(),
             port: 0,
             env,
+            database_url: db,
             log,
             _dir: Some(dir),
         };

@@ -8,3 +8,6 @@ CREATE TABLE ai_cache (
 
 -- A job from a forced re-upload bypasses the cache.
 ALTER TABLE jobs ADD COLUMN force BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- Conversations answered from the cache instead of a call.
+ALTER TABLE jobs ADD COLUMN cached BIGINT NOT NULL DEFAULT 0;

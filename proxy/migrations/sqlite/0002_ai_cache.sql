@@ -8,3 +8,6 @@ CREATE TABLE ai_cache (
 
 -- A job from a forced re-upload bypasses the cache.
 ALTER TABLE jobs ADD COLUMN force INTEGER NOT NULL DEFAULT 0;
+
+-- Conversations answered from the cache instead of a call.
+ALTER TABLE jobs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;

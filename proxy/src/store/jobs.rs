@@ -29,6 +29,8 @@ pub struct JobRow {
     pub done: i64,
     /// Conversations whose analysis failed (they keep the built-in one).
     pub failed: i64,
+    /// Conversations answered from the cache (same content, model and prompt).
+    pub cached: i64,
     /// Calls made to the provider.
     pub calls: i64,
     /// Calls made again after a failure.
@@ -52,6 +54,8 @@ pub struct JobRow {
 /// Counter increments written with a batch's results.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct JobStats {
+    /// Conversations answered from the cache.
+    pub cached: i64,
     /// Calls.
     pub calls: i64,
     /// Retries.
@@ -100,7 +104,7 @@ pub struct ClaimedMessage {
 }
 
 const JOB_COLUMNS: &str =
-    "id, upload_id, status, stage, analyzer, total, done, failed, calls, retries, \
+    "id, upload_id, status, stage, analyzer, total, done, failed, cached, calls, retries, \
     input_tokens, output_tokens, cost_usd, error, paused_until_ms, created_ms, updated_ms";
 
 fn to_job<R: sqlx::Row>(r: &R) -> Result<JobRow>
@@ -121,6 +125,7 @@ where
         total: col(r, "total")?,
         done: col(r, "done")?,
         failed: col(r, "failed")?,
+        cached: col(r, "cached")?,
         calls: col(r, "calls")?,
         retries: col(r, "retries")?,
         input_tokens: col(r, "input_tokens")?,
@@ -509,12 +514,13 @@ impl Store {
                 }
             }
             sqlx::query(
-                "UPDATE jobs SET done = done + $1, failed = failed + $2, calls = calls + $3, retries = retries + $4, \
-                 input_tokens = input_tokens + $5, output_tokens = output_tokens + $6, cost_usd = cost_usd + $7, \
-                 updated_ms = $8 WHERE id = $9",
+                "UPDATE jobs SET done = done + $1, failed = failed + $2, cached = cached + $3, calls = calls + $4, \
+                 retries = retries + $5, input_tokens = input_tokens + $6, output_tokens = output_tokens + $7, \
+                 cost_usd = cost_usd + $8, updated_ms = $9 WHERE id = $10",
             )
             .bind(n_done)
             .bind(n_failed)
+            .bind(stats.cached)
             .bind(stats.calls)
             .bind(stats.retries)
             .bind(stats.input_tokens)
