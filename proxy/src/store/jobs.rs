@@ -498,20 +498,6 @@ impl Store {
                     .bind(chat_id.clone())
                     .execute(&mut *tx)
                     .await?;
-                // The stored summary carries the status too (the metrics count failures).
-                let summary: Option<String> = sqlx::query_scalar("SELECT summary FROM conversations WHERE chat_id = $1")
-                    .bind(chat_id.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(text) = summary {
-                    let mut s: Summary = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
-                    s.status = powerpulse_shared::AnalysisStatus::Failed;
-                    sqlx::query("UPDATE conversations SET summary = $1 WHERE chat_id = $2")
-                        .bind(serde_json::to_string(&s).expect("summaries serialize"))
-                        .bind(chat_id.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                }
             }
             sqlx::query(
                 "UPDATE jobs SET done = done + $1, failed = failed + $2, cached = cached + $3, calls = calls + $4, \

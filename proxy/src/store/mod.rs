@@ -132,14 +132,22 @@ impl Store {
 
     /// Every conversation's summary, in arrival order (the metrics' input).
     pub async fn load_summaries(&self) -> Result<Vec<Summary>> {
-        let rows: Vec<String> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT summary FROM conversations ORDER BY ord")
+        // The status column is the truth (a cancel or a failure changes only it).
+        let rows: Vec<(String, String)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT summary, analysis_status FROM conversations ORDER BY ord")
                 .fetch_all(pool)
                 .await?
         });
         rows.iter()
-            .map(|s| {
-                serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))
+            .map(|(s, status)| {
+                let mut summary: Summary = serde_json::from_str(s)
+                    .map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
+                summary.status = match status.as_str() {
+                    "pending" => powerpulse_shared::AnalysisStatus::Pending,
+                    "failed" => powerpulse_shared::AnalysisStatus::Failed,
+                    _ => powerpulse_shared::AnalysisStatus::Complete,
+                };
+                Ok(summary)
             })
             .collect()
     }
