@@ -53,12 +53,12 @@ CREATE TABLE conversations (
     updated_ms BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX conversations_ord ON conversations (ord);
-CREATE INDEX conversations_first ON conversations (first_message_ms);
-CREATE INDEX conversations_updated ON conversations (updated_ms);
-CREATE INDEX conversations_satisfaction ON conversations (satisfaction_score);
-CREATE INDEX conversations_sentiment ON conversations (avg_sentiment);
-CREATE INDEX conversations_total ON conversations (total_messages);
-CREATE INDEX conversations_response ON conversations (avg_response_time);
+CREATE INDEX conversations_first ON conversations (first_message_ms, ord);
+CREATE INDEX conversations_updated ON conversations (updated_ms, ord);
+CREATE INDEX conversations_satisfaction ON conversations (satisfaction_score, ord);
+CREATE INDEX conversations_sentiment ON conversations (avg_sentiment, ord);
+CREATE INDEX conversations_total ON conversations (total_messages, ord);
+CREATE INDEX conversations_response ON conversations (avg_response_time, ord);
 CREATE INDEX conversations_status ON conversations (analysis_status);
 
 CREATE TABLE conversation_agents (

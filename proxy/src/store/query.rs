@@ -37,6 +37,10 @@ impl SortKey {
         })
     }
 
+    fn nullable(self) -> bool {
+        matches!(self, SortKey::SatisfactionScore | SortKey::AvgSentiment | SortKey::AvgResponseTime)
+    }
+
     fn column(self) -> &'static str {
         match self {
             SortKey::UpdatedAt => "updated_ms",
@@ -222,11 +226,13 @@ impl Store {
             let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
             push_where(&mut qb, &lq.filter, lq.q.as_deref());
             let dir = if lq.desc { "DESC" } else { "ASC" };
-            // Nulls last either way; ties broken by arrival order so pages never overlap.
-            qb.push(format_args!(
-                " ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ",
-                c = lq.sort.column()
-            ));
+            // Ties broken by arrival order so pages never overlap; nullable columns put their
+            // nulls last either way (the NOT NULL ones stay a plain index scan).
+            if lq.sort.nullable() {
+                qb.push(format_args!(" ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ", c = lq.sort.column()));
+            } else {
+                qb.push(format_args!(" ORDER BY {c} {dir}, ord {dir} LIMIT ", c = lq.sort.column()));
+            }
             qb.push_bind(lq.page_size as i64)
                 .push(" OFFSET ")
                 .push_bind(((lq.page - 1) * lq.page_size) as i64);

@@ -1,0 +1,85 @@
+# Server benchmarks (sourced by scripts/bench): ingestion time and memory on SQLite and
+# PostgreSQL, and API latency under load (wrk, 50 connections, 30 s) with 100,000 conversations.
+# shellcheck shell=bash
+
+PP="$ROOT/target/release/powerpulse"
+BIG="$ROOT/bench-data/export-18k.json"
+
+start_server() { # $1 database url, $2 port; sets SERVER_PID
+  DATABASE_URL="$1" PORT="$2" MAX_FILE_SIZE=104857600 RUST_LOG=warn APP_DIR="$ROOT/dist" "$PP" serve &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do "$PP" healthcheck --url "http://127.0.0.1:$2" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "server did not start" >&2; return 1
+}
+
+stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; }
+
+peak_mb() { awk '/VmHWM/ {printf "%d", $2/1024}' "/proc/$1/status"; }
+
+time_upload() { # $1 port, $2 file -> seconds
+  curl -s -o /dev/null -w '%{time_total}' -X POST "http://127.0.0.1:$1/api/upload-json" -F "file=@$2"
+}
+
+pg_start() { # sets PG_DIR, PG_URL
+  PG_DIR=$(mktemp -d /tmp/pp-bench-pg.XXXX)
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local run=(); [ "$(id -u)" = 0 ] && { chown postgres "$PG_DIR"; run=(runuser -u postgres --); }
+  "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  local port=55499
+  "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" -l "$PG_DIR/log" -w start >/dev/null
+  PG_BIN=$bin; PG_RUN=("${run[@]}")
+  PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+pg_db() { "${PG_RUN[@]}" "$PG_BIN/psql" "$PG_URL" -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null; echo "${PG_URL%/postgres}/$1"; }
+
+pg_stop() { "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null; rm -rf "$PG_DIR"; }
+
+bench_ingest() {
+  log "ingestion of $(du -m "$BIG" | cut -f1) MB (upload to 200 response), fresh store each run"
+  pg_start
+  for store in sqlite postgres; do
+    for run in 1 2 3; do
+      if [ $store = sqlite ]; then rm -f /tmp/pp-bench.db*; url="sqlite:///tmp/pp-bench.db"; else url=$(pg_db "bench$run"); fi
+      start_server "$url" 8091
+      s=$(time_upload 8091 "$BIG")
+      echo "  $store run $run: ${s} s, server peak memory $(peak_mb "$SERVER_PID") MB"
+      stop_server
+    done
+  done
+  pg_stop
+}
+
+bench_load() {
+  log "API under load: 100,000 conversations stored, wrk 50 connections x 30 s per endpoint (SQLite)"
+  mkdir -p "$ROOT/bench-data/100k"
+  for i in 1 2 3 4 5 6; do
+    f="$ROOT/bench-data/100k/part$i.json"
+    [ -f "$f" ] || "$PP" generate --conversations 17400 --seed $((100 + i)) --days 60 -o "$f"
+  done
+  rm -f /tmp/pp-load.db*
+  start_server "sqlite:///tmp/pp-load.db" 8092
+  for i in 1 2 3 4 5 6; do time_upload 8092 "$ROOT/bench-data/100k/part$i.json" >/dev/null; done
+  total=$(curl -s "http://127.0.0.1:8092/api/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_conversations"])')
+  echo "  stored conversations: $total"
+  lua=$(mktemp --suffix .lua)
+  cat > "$lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("    p50 %.1f ms  p95 %.1f ms  p99 %.1f ms  max %.1f ms  %.0f req/s  errors %d\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.requests / (summary.duration / 1e6),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
+LUA
+  for path in "/api/metrics" "/api/metrics?start_date=2025-08-10&end_date=2025-08-20" "/api/conversations" "/api/conversations?page=40&page_size=50&sort_by=first_message_time"; do
+    echo "  GET $path"
+    wrk -t2 -c50 -d"${LOAD_SECONDS:-30}"s -s "$lua" "http://127.0.0.1:8092$path" | grep -E "p50|Non-2xx" | sed 's/^/  /'
+  done
+  echo "  uncached computation (first request after each data change):"
+  for path in "/api/metrics" "/api/metrics?start_date=2025-08-10&end_date=2025-08-20&tz=Africa/Nairobi"; do
+    curl -s -o /dev/null -X POST "http://127.0.0.1:8092/api/upload-json" -F "file=@$ROOT/bench-data/100k/part1.json" -F force_reprocess=true
+    printf '    %s: %s s\n' "$path" "$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:8092$path")"
+  done
+  stop_server
+  rm -f "$lua"
+}
