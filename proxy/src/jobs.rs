@@ -251,162 +251,176 @@ impl Jobs {
     ) -> crate::store::Result<()> {
         self.store.set_job_running(job_id, "analysing").await?;
         let label = engine.label();
-        let per_claim =
-            (engine.config().batch_max_conversations * engine.config().max_concurrency * 2).max(20)
-                as i64;
+        let cfg = engine.config();
+        let per_claim = (cfg.batch_max_conversations * cfg.max_concurrency).max(20) as i64;
+        // Batches stay queued ahead of the limiter so the provider's rate, not the claiming,
+        // sets the pace: more work is claimed while fewer than two rounds of batches wait.
+        let ahead = cfg.max_concurrency * 2;
+        let mut running = FuturesUnordered::new();
+        let mut exhausted = false;
+        let mut stop = None;
         loop {
-            if token.is_cancelled() {
-                return Ok(());
-            }
-            let claimed = self
-                .store
-                .claim_items(job_id, &self.worker_id, per_claim)
-                .await?;
-            if claimed.is_empty() {
-                self.store.finish_job(job_id).await?;
-                return Ok(());
-            }
-            let items = self.store.load_claimed(&claimed).await?;
-            let inputs: Vec<ConversationInput> = items.iter().map(input_of).collect();
-            let prepared = engine.prepare_all(&inputs);
-            let by_id: HashMap<&str, &ClaimedItem> =
-                items.iter().map(|i| (i.chat_id.as_str(), i)).collect();
-
-            // Unchanged content, same model and prompt: the cached analysis is reused.
-            let mut to_send: Vec<Prepared> = Vec::new();
-            let mut keys: HashMap<String, String> = HashMap::new();
-            let cached = if force {
-                HashMap::new()
-            } else {
-                self.store
-                    .cache_get(&prepared.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>())
-                    .await?
-            };
-            let mut from_cache = Vec::new();
-            for (p, key) in prepared {
-                match cached
-                    .get(&key)
-                    .and_then(|v| serde_json::from_str::<AiAnalysis>(v).ok())
-                {
-                    Some(a) => from_cache.push(merge_analysis(
-                        by_id[p.id.as_str()],
-                        &a,
-                        &p.customer_sent,
-                        &label,
-                    )),
-                    None => {
-                        keys.insert(p.id.clone(), key);
-                        to_send.push(p);
-                    }
-                }
-            }
-            if !from_cache.is_empty() {
-                self.store
-                    .complete_items(
-                        job_id,
-                        &self.worker_id,
-                        &from_cache,
-                        &[],
-                        JobStats {
-                            cached: from_cache.len() as i64,
-                            ..JobStats::default()
-                        },
-                    )
+            while !exhausted && stop.is_none() && running.len() < ahead && !token.is_cancelled() {
+                let claimed = self
+                    .store
+                    .claim_items(job_id, &self.worker_id, per_claim)
                     .await?;
-            }
-
-            let sent: HashMap<String, Vec<usize>> = to_send
-                .iter()
-                .map(|p| (p.id.clone(), p.customer_sent.clone()))
-                .collect();
-            let mut running: FuturesUnordered<_> = engine
-                .plan(to_send)
-                .into_iter()
-                .map(|batch| {
+                if claimed.is_empty() {
+                    exhausted = true;
+                    break;
+                }
+                let ctx = Arc::new(
+                    self.prepare_claim(engine, job_id, force, &label, claimed)
+                        .await?,
+                );
+                for batch in engine.plan(ctx.to_send.clone()) {
                     let engine = engine.clone();
                     let token = token.clone();
-                    async move {
+                    let ctx = ctx.clone();
+                    running.push(async move {
                         let stats = Stats::default();
                         let r = engine.run_batch(batch, &token, &stats).await;
-                        (r, stats.snapshot())
-                    }
-                })
-                .collect();
-            let mut stop = None;
-            while let Some((result, stats)) = running.next().await {
-                match result {
-                    Ok(outcomes) => {
-                        let mut done = Vec::new();
-                        let mut failed = Vec::new();
-                        let mut cache = Vec::new();
-                        for (id, o) in outcomes {
-                            match o {
-                                ItemOutcome::Done(a) => {
-                                    if let Some(k) = keys.get(&id) {
-                                        cache.push((
-                                            k.clone(),
-                                            serde_json::to_string(&a).expect("analyses serialize"),
-                                        ));
-                                    }
-                                    done.push(merge_analysis(
-                                        by_id[id.as_str()],
-                                        &a,
-                                        &sent[&id],
-                                        &label,
-                                    ));
-                                }
-                                ItemOutcome::Failed(reason) => failed.push((id, reason)),
-                            }
-                        }
-                        self.store.cache_put(&cache).await?;
-                        self.store
-                            .complete_items(
-                                job_id,
-                                &self.worker_id,
-                                &done,
-                                &failed,
-                                job_stats(stats, engine),
-                            )
-                            .await?;
-                    }
-                    Err(s) => {
-                        // Work already paid for still counts.
-                        self.store
-                            .complete_items(
-                                job_id,
-                                &self.worker_id,
-                                &[],
-                                &[],
-                                job_stats(stats, engine),
-                            )
-                            .await?;
-                        stop.get_or_insert(s);
-                        token.cancel();
-                    }
+                        (ctx, r, stats.snapshot())
+                    });
                 }
             }
-            match stop {
-                None => {}
-                Some(Stop::Quota {
-                    reason,
-                    retry_after,
-                }) => {
-                    let until = crate::store::now_ms() + retry_after.as_millis() as i64;
-                    tracing::warn!(job = %job_id, "provider quota exhausted; job paused");
-                    self.store
-                        .pause_job(job_id, &self.worker_id, until, &reason)
-                        .await?;
-                    return Ok(());
-                }
-                Some(Stop::Cancelled) => {
-                    // A cancelled job's items were dropped by the cancel; on shutdown they go back
-                    // to the queue for the next start.
-                    if self.shutdown.is_cancelled() {
-                        self.store.release_worker_claims(&self.worker_id).await?;
+            let Some((ctx, result, stats)) = running.next().await else {
+                break;
+            };
+            match result {
+                Ok(outcomes) => {
+                    let mut done = Vec::new();
+                    let mut failed = Vec::new();
+                    let mut cache = Vec::new();
+                    for (id, o) in outcomes {
+                        match o {
+                            ItemOutcome::Done(a) => {
+                                if let Some(k) = ctx.keys.get(&id) {
+                                    cache.push((
+                                        k.clone(),
+                                        serde_json::to_string(&a).expect("analyses serialize"),
+                                    ));
+                                }
+                                done.push(merge_analysis(
+                                    &ctx.items[&id],
+                                    &a,
+                                    &ctx.sent[&id],
+                                    &label,
+                                ));
+                            }
+                            ItemOutcome::Failed(reason) => failed.push((id, reason)),
+                        }
                     }
-                    return Ok(());
+                    self.store.cache_put(&cache).await?;
+                    self.store
+                        .complete_items(
+                            job_id,
+                            &self.worker_id,
+                            &done,
+                            &failed,
+                            job_stats(stats, engine),
+                        )
+                        .await?;
+                }
+                Err(s) => {
+                    // Work already paid for still counts.
+                    self.store
+                        .complete_items(job_id, &self.worker_id, &[], &[], job_stats(stats, engine))
+                        .await?;
+                    stop.get_or_insert(s);
+                    token.cancel();
                 }
             }
         }
+        match stop {
+            None => {
+                self.store.finish_job(job_id).await?;
+            }
+            Some(Stop::Quota {
+                reason,
+                retry_after,
+            }) => {
+                let until = crate::store::now_ms() + retry_after.as_millis() as i64;
+                tracing::warn!(job = %job_id, "provider quota exhausted; job paused");
+                self.store
+                    .pause_job(job_id, &self.worker_id, until, &reason)
+                    .await?;
+            }
+            Some(Stop::Cancelled) => {
+                // A cancelled job's items were dropped by the cancel; on shutdown they go back
+                // to the queue for the next start.
+                if self.shutdown.is_cancelled() {
+                    self.store.release_worker_claims(&self.worker_id).await?;
+                }
+            }
+        }
+        Ok(())
     }
+
+    /// Loads claimed conversations, answers what the cache can, and prepares the rest.
+    async fn prepare_claim(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        force: bool,
+        label: &str,
+        claimed: Vec<String>,
+    ) -> crate::store::Result<ClaimContext> {
+        let items = self.store.load_claimed(&claimed).await?;
+        let inputs: Vec<ConversationInput> = items.iter().map(input_of).collect();
+        let prepared = engine.prepare_all(&inputs);
+        let items: HashMap<String, ClaimedItem> =
+            items.into_iter().map(|i| (i.chat_id.clone(), i)).collect();
+        // Unchanged content, same model and prompt: the cached analysis is reused.
+        let cached = if force {
+            HashMap::new()
+        } else {
+            self.store
+                .cache_get(&prepared.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>())
+                .await?
+        };
+        let mut ctx = ClaimContext {
+            items,
+            keys: HashMap::new(),
+            sent: HashMap::new(),
+            to_send: Vec::new(),
+        };
+        let mut from_cache = Vec::new();
+        for (p, key) in prepared {
+            match cached
+                .get(&key)
+                .and_then(|v| serde_json::from_str::<AiAnalysis>(v).ok())
+            {
+                Some(a) => from_cache.push(merge_analysis(
+                    &ctx.items[&p.id],
+                    &a,
+                    &p.customer_sent,
+                    label,
+                )),
+                None => {
+                    ctx.keys.insert(p.id.clone(), key);
+                    ctx.sent.insert(p.id.clone(), p.customer_sent.clone());
+                    ctx.to_send.push(p);
+                }
+            }
+        }
+        if !from_cache.is_empty() {
+            let stats = JobStats {
+                cached: from_cache.len() as i64,
+                ..JobStats::default()
+            };
+            self.store
+                .complete_items(job_id, &self.worker_id, &from_cache, &[], stats)
+                .await?;
+        }
+        Ok(ctx)
+    }
+}
+
+/// A claim's conversations and what was sent for them.
+struct ClaimContext {
+    items: HashMap<String, ClaimedItem>,
+    keys: HashMap<String, String>,
+    sent: HashMap<String, Vec<usize>>,
+    to_send: Vec<Prepared>,
 }

@@ -63,10 +63,10 @@ async fn batches_respect_the_budget_the_rate_and_the_concurrency() {
         "in flight at once: {}",
         fake.max_in_flight()
     );
-    // 240 per minute: one every 250 ms after a burst of 4.
+    // 240 per minute: one every 250 ms after a burst of 8 (two seconds' worth).
     let t0 = calls[0].at;
     for (k, c) in calls.iter().enumerate() {
-        let earliest = Duration::from_millis(250).saturating_mul((k as u32).saturating_sub(4));
+        let earliest = Duration::from_millis(250).saturating_mul((k as u32).saturating_sub(8));
         assert!(
             c.at.duration_since(t0) + Duration::from_millis(30) >= earliest,
             "call {k} too early: {:?}",

@@ -10,12 +10,24 @@ use powerpulse_e2e::workspace;
 #[test]
 fn dockerfile_runs_as_non_root_with_the_builtin_healthcheck() {
     let f = std::fs::read_to_string(workspace().join("Dockerfile")).unwrap();
-    let user = f.lines().rev().find(|l| l.starts_with("USER ")).expect("a USER line");
+    let user = f
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("USER "))
+        .expect("a USER line");
     assert_ne!(user.trim(), "USER root");
     assert!(f.contains(r#"HEALTHCHECK"#) && f.contains(r#"CMD ["powerpulse", "healthcheck"]"#));
     let runtime = f.rsplit("\nFROM ").next().unwrap();
-    assert!(!runtime.lines().any(|l| l.contains("apt-get install") && l.contains("curl")), "the image needs no curl");
-    assert!(f.contains("scripts/setup") && f.contains("scripts/build-app"), "the image builds like CI does");
+    assert!(
+        !runtime
+            .lines()
+            .any(|l| l.contains("apt-get install") && l.contains("curl")),
+        "the image needs no curl"
+    );
+    assert!(
+        f.contains("scripts/setup") && f.contains("scripts/build-app"),
+        "the image builds like CI does"
+    );
     assert!(f.matches("FROM ").count() >= 2, "multi-stage");
     let compose = std::fs::read_to_string(workspace().join("docker-compose.yml")).unwrap();
     assert!(compose.contains("image: postgres") && compose.contains("DATABASE_URL: postgres://"));

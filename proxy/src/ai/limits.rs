@@ -67,7 +67,9 @@ impl Limits {
     pub fn new(max_concurrency: usize, rpm: u32, tpm: u32) -> Self {
         Self {
             concurrency: Semaphore::new(max_concurrency.max(1)),
-            requests: Gcra::new(rpm, (rpm / 60).max(1)),
+            // Two seconds' worth of burst: a per-minute quota allows it, and it hides the
+            // first calls' latency without ever exceeding the rate over a minute.
+            requests: Gcra::new(rpm, (rpm / 30).max(1)),
             tokens: Gcra::new(tpm, (tpm / 60).max(1)),
         }
     }

@@ -38,7 +38,10 @@ impl SortKey {
     }
 
     fn nullable(self) -> bool {
-        matches!(self, SortKey::SatisfactionScore | SortKey::AvgSentiment | SortKey::AvgResponseTime)
+        matches!(
+            self,
+            SortKey::SatisfactionScore | SortKey::AvgSentiment | SortKey::AvgResponseTime
+        )
     }
 
     fn column(self) -> &'static str {

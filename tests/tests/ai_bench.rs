@@ -1,0 +1,72 @@
+//! Benchmark (not a test: ignored unless asked for, run by `scripts/bench ai`): 5,000
+//! conversations through the AI path against the fake provider at 2 s latency and a 600
+//! requests/minute limit. Prints wall time against the limit's minimum, conversations per call
+//! and input tokens per conversation against the raw transcript.
+
+use std::time::{Duration, Instant};
+
+use powerpulse_e2e::api::{get_json, upload};
+use powerpulse_e2e::export;
+use powerpulse_e2e::fake_ai::{FakeAi, Kind};
+use powerpulse_e2e::server::{Server, ServerOptions};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by scripts/bench ai"]
+async fn ai_jobs_at_the_rate_limit() {
+    let fake = FakeAi::start(Kind::Gemini, Duration::from_secs(2)).await;
+    let mut o = ServerOptions::default()
+        .with("AI_RPM", "600")
+        .with("AI_MAX_CONCURRENCY", "40")
+        .with("AI_TPM", "10000000")
+        .with("MAX_FILE_SIZE", "104857600");
+    o.env.extend(fake.env("bench-key"));
+    let s = Server::start(o);
+    let bytes = export(5200, 77);
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let raw_tokens: usize = d
+        .conversations
+        .iter()
+        .map(|c| {
+            let msgs: Vec<Value> = c.messages.iter().map(|m| serde_json::json!({
+                "FB_CHAT_ID": c.summary.chat_id, "MESSAGE_CONTENT": m.text, "DIRECTION": m.role.direction(),
+                "SOCIAL_CREATE_TIME": m.time(), "AGENT_USERNAME": m.agent.as_deref(), "AGENT_EMAIL": m.agent.as_deref().map(|a| format!("{a}@example.com")),
+                "UNIQUE_POST_ID": m.id})).collect();
+            serde_json::to_string(&msgs).unwrap().chars().count().div_ceil(4)
+        })
+        .sum();
+    let started = Instant::now();
+    let up: Value = upload(&s.url, bytes, None).await.json().await.unwrap();
+    let job = up["job"]["id"].as_str().unwrap().to_owned();
+    let total = up["conversations_processed"].as_f64().unwrap();
+    let j = loop {
+        let j = get_json(&format!("{}/api/jobs/{job}", s.url), 200).await;
+        if j["status"] != "running" && j["status"] != "queued" {
+            break j;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let calls = fake.calls();
+    let first = calls.first().unwrap().at;
+    let last = calls.last().unwrap().at;
+    let sent: usize = calls.iter().map(|c| c.conversations).sum();
+    let minimum = calls.len() as f64 / 600.0 * 60.0;
+    let calling = last.duration_since(first).as_secs_f64() + 2.0;
+    println!(
+        "BENCH ai: {total} conversations ({} sent, {} cached), {} calls, {:.1} conversations per call, status {}",
+        sent, j["cached"], calls.len(), sent as f64 / calls.len() as f64, j["status"]
+    );
+    println!(
+        "BENCH ai: wall time {wall:.1} s from upload to done ({calling:.1} s from first call to last answer); limit minimum {minimum:.1} s -> {:+.1}%",
+        (calling / minimum - 1.0) * 100.0
+    );
+    println!(
+        "BENCH ai: input tokens {} = {:.0} per conversation sent; raw transcript {:.0} per conversation ({:.0}%)",
+        j["input_tokens"],
+        j["input_tokens"].as_f64().unwrap() / sent as f64,
+        raw_tokens as f64 / d.conversations.len() as f64,
+        100.0 * (j["input_tokens"].as_f64().unwrap() / sent as f64) / (raw_tokens as f64 / d.conversations.len() as f64)
+    );
+    assert_eq!(j["status"], "done");
+}
