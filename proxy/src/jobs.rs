@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use powerpulse_shared::{Analysis, AnalysisStatus, SentimentCounts};
+use powerpulse_shared::{apply_ai, AiFields};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -57,52 +57,38 @@ pub fn input_of(item: &ClaimedItem) -> ConversationInput {
     }
 }
 
-/// The stored form of an AI analysis: the summary with the AI's fields in place, and the new
-/// per-message sentiment (customer messages the AI saw; trimmed ones keep theirs).
+/// The stored form of an AI analysis: the summary with the AI's fields in place (the shared
+/// crate's rule, as in the browser), and the new sentiment of the customer messages it saw.
 pub fn merge_analysis(
     item: &ClaimedItem,
     a: &AiAnalysis,
     customer_sent: &[usize],
     label: &str,
 ) -> StoredAnalysis {
-    let customers: Vec<usize> = item
+    let customers: Vec<&crate::store::ClaimedMessage> = item
         .messages
         .iter()
-        .enumerate()
-        .filter(|(_, m)| m.role == "customer")
-        .map(|(i, _)| i)
+        .filter(|m| m.role == "customer")
         .collect();
-    let mut scores: Vec<Option<f64>> = customers
-        .iter()
-        .map(|&i| item.messages[i].sentiment)
-        .collect();
-    let mut changed = Vec::new();
-    for (k, &ci) in customer_sent.iter().enumerate() {
-        if let (Some(slot), Some(v)) = (scores.get_mut(ci), a.sentiment.get(k)) {
-            *slot = *v;
-            changed.push((item.messages[customers[ci]].seq, *v));
-        }
-    }
-    let mut counts = SentimentCounts::default();
-    for s in &scores {
-        counts.add(*s);
-    }
-    let known: Vec<f64> = scores.iter().flatten().copied().collect();
-    let mut summary = item.summary.clone();
-    summary.sentiment = counts;
-    summary.status = AnalysisStatus::Complete;
-    summary.analysis = Analysis {
-        analyzer: label.to_owned(),
-        avg_sentiment: (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64),
-        satisfaction_score: Some(a.satisfaction_score),
-        satisfaction_confidence: Some(a.satisfaction_confidence),
+    let mut scores: Vec<Option<f64>> = customers.iter().map(|m| m.sentiment).collect();
+    let fields = AiFields {
+        satisfaction_score: a.satisfaction_score,
+        satisfaction_confidence: a.satisfaction_confidence,
         first_contact_resolution: a.first_contact_resolution,
         topics: a.topics.clone(),
+        sentiment: a.sentiment.clone(),
+        customer_message_indices: customer_sent.to_vec(),
     };
+    let mut summary = item.summary.clone();
+    apply_ai(&mut summary, &mut scores, &fields, label);
+    let sentiments = customer_sent
+        .iter()
+        .filter_map(|&i| Some((customers.get(i)?.seq, scores[i])))
+        .collect();
     StoredAnalysis {
         chat_id: item.chat_id.clone(),
         summary,
-        sentiments: changed,
+        sentiments,
     }
 }
 

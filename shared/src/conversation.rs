@@ -39,7 +39,7 @@ impl Role {
 }
 
 /// One kept message of a conversation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// `UNIQUE_POST_ID`, or `<chat id>#<position in the file's array, from 1>` when absent.
     pub id: String,
@@ -230,7 +230,7 @@ impl Summary {
 }
 
 /// A cleaned conversation: its messages in time order and its summary.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Messages sorted by time (stable for equal times).
     pub messages: Vec<Message>,

@@ -40,7 +40,7 @@ pub mod synth;
 pub mod time;
 pub mod topics;
 
-pub use analyzer::{BuiltinAnalyzer, BUILTIN};
+pub use analyzer::{apply_ai, apply_ai_to_conversation, AiFields, BuiltinAnalyzer, BUILTIN};
 pub use cleaning::{CleaningOptions, CleaningReport, Filtered};
 pub use conversation::{
     Analysis, AnalysisStatus, Conversation, Message, Role, SentimentCounts, Summary,
@@ -77,7 +77,7 @@ impl Default for Options {
 }
 
 /// A processed export: cleaned, measured and analysed conversations plus the cleaning report.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Dataset {
     /// Conversations in file order.
     pub conversations: Vec<Conversation>,
