@@ -31,6 +31,7 @@ pub mod csv_out;
 pub mod error;
 pub mod export;
 pub mod filters;
+pub mod list;
 pub mod metrics;
 pub mod records;
 pub mod response_time;

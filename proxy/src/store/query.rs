@@ -6,53 +6,17 @@ use sqlx::{Database, QueryBuilder};
 
 use super::{col, with_pool, Result, Store, StoreError};
 
-/// Sortable columns of the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SortKey {
-    /// Last write (default).
-    UpdatedAt,
-    /// First message time.
-    FirstMessageTime,
-    /// Satisfaction score.
-    SatisfactionScore,
-    /// Average sentiment.
-    AvgSentiment,
-    /// Message count.
-    TotalMessages,
-    /// Mean reply gap.
-    AvgResponseTime,
-}
+pub use powerpulse_shared::list::SortKey;
 
-impl SortKey {
-    /// Parses the API's `sort_by` value.
-    pub fn parse(s: &str) -> Option<SortKey> {
-        Some(match s {
-            "updated_at" => SortKey::UpdatedAt,
-            "first_message_time" => SortKey::FirstMessageTime,
-            "satisfaction_score" => SortKey::SatisfactionScore,
-            "avg_sentiment" => SortKey::AvgSentiment,
-            "total_messages" => SortKey::TotalMessages,
-            "avg_response_time_minutes" => SortKey::AvgResponseTime,
-            _ => return None,
-        })
-    }
-
-    fn nullable(self) -> bool {
-        matches!(
-            self,
-            SortKey::SatisfactionScore | SortKey::AvgSentiment | SortKey::AvgResponseTime
-        )
-    }
-
-    fn column(self) -> &'static str {
-        match self {
-            SortKey::UpdatedAt => "updated_ms",
-            SortKey::FirstMessageTime => "first_message_ms",
-            SortKey::SatisfactionScore => "satisfaction_score",
-            SortKey::AvgSentiment => "avg_sentiment",
-            SortKey::TotalMessages => "total_messages",
-            SortKey::AvgResponseTime => "avg_response_time",
-        }
+/// The column a sort key orders by.
+fn sort_column(k: SortKey) -> &'static str {
+    match k {
+        SortKey::UpdatedAt => "updated_ms",
+        SortKey::FirstMessageTime => "first_message_ms",
+        SortKey::SatisfactionScore => "satisfaction_score",
+        SortKey::AvgSentiment => "avg_sentiment",
+        SortKey::TotalMessages => "total_messages",
+        SortKey::AvgResponseTimeMinutes => "avg_response_time",
     }
 }
 
@@ -232,9 +196,9 @@ impl Store {
             // Ties broken by arrival order so pages never overlap; nullable columns put their
             // nulls last either way (the NOT NULL ones stay a plain index scan).
             if lq.sort.nullable() {
-                qb.push(format_args!(" ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ", c = lq.sort.column()));
+                qb.push(format_args!(" ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ", c = sort_column(lq.sort)));
             } else {
-                qb.push(format_args!(" ORDER BY {c} {dir}, ord {dir} LIMIT ", c = lq.sort.column()));
+                qb.push(format_args!(" ORDER BY {c} {dir}, ord {dir} LIMIT ", c = sort_column(lq.sort)));
             }
             qb.push_bind(lq.page_size as i64)
                 .push(" OFFSET ")
