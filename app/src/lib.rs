@@ -1,54 +1,135 @@
-//! PowerPulse's browser dashboard: an export dropped here is analysed by the same `shared` crate
-//! the server runs, without leaving the machine.
+//! PowerPulse's browser dashboard. An export dropped here is parsed, cleaned and analysed by the
+//! same `shared` crate the server runs, in a Web Worker, without leaving the machine; datasets
+//! are kept in IndexedDB and the app works offline (service worker). When the server offers an
+//! AI provider, conversations can be sent to it through `/api/analyze`.
+//!
+//! `main.rs` mounts [`App`]; `bin/worker.rs` runs [`engine`].
+
+pub mod bridge;
+pub mod components;
+pub mod engine;
+pub mod format;
+pub mod protocol;
+pub mod state;
 
 use leptos::prelude::*;
-use powerpulse_shared::{process, Filter, MetricsReport, Options, DEFINITIONS_VERSION};
 use wasm_bindgen::JsCast;
-use web_sys::HtmlInputElement;
+use wasm_bindgen_futures::JsFuture;
 
-/// Reads a file into bytes.
-async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
-    let promise = file.array_buffer();
-    let buffer = wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .map_err(|e| format!("cannot read the file: {e:?}"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+use components::charts::{Daily, Heatmap, Histogram, Sentiment, Topics};
+use components::{
+    agents::Agents, conversations::Conversations, filters::Filters, header::Header, kpis::Kpis,
+};
+use components::{quality::Quality, transcript::Transcript, upload::Upload};
+use state::{ServerInfo, Ui};
+
+/// Asks `/health` what the server offers (nothing, when the page is opened offline).
+async fn server_info() -> ServerInfo {
+    let Some(w) = web_sys::window() else {
+        return ServerInfo::default();
+    };
+    let Ok(resp) = JsFuture::from(w.fetch_with_str("/health")).await else {
+        return ServerInfo::default();
+    };
+    let resp: web_sys::Response = resp.unchecked_into();
+    if !resp.ok() {
+        return ServerInfo::default();
+    }
+    let Ok(p) = resp.json() else {
+        return ServerInfo::default();
+    };
+    let Ok(v) = JsFuture::from(p).await else {
+        return ServerInfo::default();
+    };
+    let get = |k: &str| js_sys::Reflect::get(&v, &k.into()).ok();
+    ServerInfo {
+        reachable: true,
+        ai: get("ai").and_then(|x| x.as_bool()).unwrap_or(false),
+        analyzer: get("analyzer")
+            .and_then(|x| x.as_string())
+            .unwrap_or_default(),
+    }
 }
 
-/// The application root.
+/// Asks the browser to keep our data under storage pressure.
+async fn persist() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    let p = storage.persist().ok()?;
+    JsFuture::from(p).await.ok()?.as_bool()
+}
+
+fn register_service_worker() {
+    if let Some(w) = web_sys::window() {
+        let sw = w.navigator().service_worker();
+        let _ = sw.register("./sw.js");
+    }
+}
+
+/// The application.
 #[component]
 pub fn App() -> impl IntoView {
-    let (metrics, set_metrics) = signal(None::<MetricsReport>);
-    let (error, set_error) = signal(None::<String>);
-    let on_change = move |ev: leptos::ev::Event| {
-        let input: HtmlInputElement = ev.target().expect("event target").unchecked_into();
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match read_file(file)
-                .await
-                .and_then(|b| process(&b, &Options::default()).map_err(|e| e.to_string()))
-            {
-                Ok(d) => {
-                    set_error.set(None);
-                    set_metrics.set(Some(d.metrics(&Filter::default())));
-                }
-                Err(e) => set_error.set(Some(e)),
-            }
-        });
-    };
+    let ui = Ui::new();
+    provide_context(ui);
+    bridge::start(ui);
+    register_service_worker();
+    leptos::task::spawn_local(async move {
+        ui.server.set(server_info().await);
+        ui.persisted.set(persist().await);
+    });
+    let has_data = move || ui.view.with(|v| v.is_some()) && ui.current.with(|c| c.is_some());
     view! {
-        <main>
-            <h1>"PowerPulse"</h1>
-            <p>"Metric definitions " {DEFINITIONS_VERSION}</p>
-            <label>"Export (JSON) " <input type="file" accept=".json,application/json" data-testid="file-input" on:change=on_change /></label>
-            {move || error.get().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
-            {move || metrics.get().map(|m| view! {
-                <p data-testid="kpi-conversations" data-value=m.core.total_conversations.to_string()>
-                    "Conversations: " {m.core.total_conversations}
-                </p>
+        <Header/>
+        <main id="main">
+            <Upload/>
+            {move || ui.error.get().map(|e| view! {
+                <div class="banner error" role="alert" data-testid="error">
+                    <strong>"This file could not be read. "</strong>{e}
+                    <button class="button ghost" on:click=move |_| ui.error.set(None) aria-label="Dismiss">"×"</button>
+                </div>
+            })}
+            {move || ui.warning.get().map(|w| view! { <div class="banner warn" role="alert" data-testid="warning">{w}</div> })}
+            {move || has_data().then(|| view! {
+                <h1 class="dataset-title">
+                    {move || ui.current.get().map(|c| c.name).unwrap_or_default()}
+                    <span class="analyzer" data-testid="analyzer">
+                        {move || ui.current.get().map(|c| if c.analyzer == "builtin" { "built-in analyzer".to_owned() } else { format!("analysed by {}", c.analyzer) }).unwrap_or_default()}
+                    </span>
+                </h1>
+                <Filters/>
+                <Kpis/>
+                <div class="grid">
+                    <Daily/>
+                    <Histogram/>
+                    <Topics/>
+                    <Sentiment/>
+                    <Heatmap/>
+                    <Quality/>
+                </div>
+                <Agents/>
+                <Conversations/>
             })}
         </main>
+        <Transcript/>
+        <footer class="footer">
+            <span>"Metric definitions " {powerpulse_shared::DEFINITIONS_VERSION} " · computed in this browser"</span>
+            <span>{move || {
+                let s = ui.server.get();
+                if !s.reachable { "server unreachable: built-in analyzer".to_owned() }
+                else if s.ai { format!("AI available: {}", s.analyzer) }
+                else { "built-in analyzer (no AI configured on the server)".to_owned() }
+            }}</span>
+            <span>{move || match ui.persisted.get() { Some(true) => "storage: persistent", Some(false) => "storage: best effort", None => "" }}</span>
+            <span data-testid="timings"
+                data-load-ms=move || ui.timings.get().load_ms.map(|v| format!("{v:.0}")).unwrap_or_default()
+                data-open-ms=move || ui.timings.get().open_ms.map(|v| format!("{v:.0}")).unwrap_or_default()
+                data-filter-ms=move || ui.timings.get().filter_ms.map(|v| format!("{v:.0}")).unwrap_or_default()>
+                {move || {
+                    let t = ui.timings.get();
+                    let f = |l: &str, v: Option<f64>| v.map(|v| format!("{l} {v:.0} ms")).unwrap_or_default();
+                    [f("loaded in", t.load_ms), f("reopened in", t.open_ms), f("redrawn in", t.filter_ms)]
+                        .into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+                }}
+            </span>
+        </footer>
     }
 }

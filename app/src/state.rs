@@ -1,0 +1,121 @@
+//! The page's state: signals the components read, and the requests that change them.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use powerpulse_shared::list::{ListPage, ListQuery};
+use powerpulse_shared::{CleaningReport, Filter, MessageRecord};
+
+use crate::protocol::{DatasetMeta, Facets, View};
+
+/// What the server offers (when the app is served by the proxy).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerInfo {
+    /// The server answered `/health`.
+    pub reachable: bool,
+    /// It has an AI provider.
+    pub ai: bool,
+    /// Its analyzer label.
+    pub analyzer: String,
+}
+
+/// The AI analysis, seen from the page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum AiState {
+    /// Not running.
+    #[default]
+    Idle,
+    /// Running: done, failed, total.
+    Running(usize, usize, usize),
+    /// Finished, with a sentence.
+    Finished(String),
+}
+
+/// Measured durations (milliseconds), shown in the footer and read by the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// From choosing a file to its KPIs on screen.
+    pub load_ms: Option<f64>,
+    /// From page navigation to a reopened dataset's KPIs on screen.
+    pub open_ms: Option<f64>,
+    /// From a filter change to everything redrawn.
+    pub filter_ms: Option<f64>,
+}
+
+/// The opened transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The chat id.
+    pub chat_id: String,
+    /// Messages in time order.
+    pub messages: Vec<MessageRecord>,
+    /// Who analysed it.
+    pub analyzer: String,
+}
+
+/// All signals of the page; `Copy`, shared through context.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    /// Saved datasets.
+    pub datasets: RwSignal<Vec<DatasetMeta>>,
+    /// The open dataset.
+    pub current: RwSignal<Option<DatasetMeta>>,
+    /// Its cleaning report.
+    pub report: RwSignal<Option<CleaningReport>>,
+    /// Its filter choices.
+    pub facets: RwSignal<Facets>,
+    /// The dashboard's figures.
+    pub view: RwSignal<Option<Arc<View>>>,
+    /// The conversation list's page.
+    pub page: RwSignal<Option<ListPage>>,
+    /// The filters.
+    pub filter: RwSignal<Filter>,
+    /// The list's search, sort and page.
+    pub list: RwSignal<ListQuery>,
+    /// Work in progress: stage and percent.
+    pub progress: RwSignal<Option<(String, f64)>>,
+    /// The last error (a bad file, say).
+    pub error: RwSignal<Option<String>>,
+    /// A storage warning (quota).
+    pub warning: RwSignal<Option<String>>,
+    /// The open transcript.
+    pub transcript: RwSignal<Option<Transcript>>,
+    /// The server.
+    pub server: RwSignal<ServerInfo>,
+    /// The AI analysis.
+    pub ai: RwSignal<AiState>,
+    /// Whether the browser keeps the data under storage pressure.
+    pub persisted: RwSignal<Option<bool>>,
+    /// Measured durations.
+    pub timings: RwSignal<Timings>,
+}
+
+impl Ui {
+    /// Fresh state.
+    pub fn new() -> Self {
+        Self {
+            datasets: RwSignal::new(Vec::new()),
+            current: RwSignal::new(None),
+            report: RwSignal::new(None),
+            facets: RwSignal::new(Facets::default()),
+            view: RwSignal::new(None),
+            page: RwSignal::new(None),
+            filter: RwSignal::new(Filter::default()),
+            list: RwSignal::new(ListQuery::default()),
+            progress: RwSignal::new(None),
+            error: RwSignal::new(None),
+            warning: RwSignal::new(None),
+            transcript: RwSignal::new(None),
+            server: RwSignal::new(ServerInfo::default()),
+            ai: RwSignal::new(AiState::Idle),
+            persisted: RwSignal::new(None),
+            timings: RwSignal::new(Timings::default()),
+        }
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self::new()
+    }
+}
