@@ -197,7 +197,7 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
             }
             ui.error.set(None);
             ui.current.set(Some(meta));
-            ui.report.set(Some(report));
+            ui.report.set(Some(*report));
             ui.facets.set(facets);
             ui.list.update(|l| l.page = 1);
             query(ui, None);

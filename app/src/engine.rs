@@ -290,7 +290,7 @@ async fn open_dataset(engine: &Shared, seq: u32, saved: Saved, work_ms: f64) {
     let reply = Reply::Loaded {
         seq,
         meta: saved.meta.clone(),
-        report: saved.dataset.report.clone(),
+        report: Box::new(saved.dataset.report.clone()),
         facets: facets(&saved.dataset),
         work_ms,
     };

@@ -197,7 +197,7 @@ pub enum Reply {
         /// Its description.
         meta: DatasetMeta,
         /// What cleaning read, kept and dropped.
-        report: CleaningReport,
+        report: Box<CleaningReport>,
         /// Filter choices.
         facets: Facets,
         /// Worker milliseconds: reading, processing or decoding.
