@@ -238,7 +238,9 @@ fn facets(d: &Dataset) -> Facets {
         lo = lo.min(s.first_message_ms);
         hi = hi.max(s.first_message_ms);
     }
-    let day = |ms: i64| powerpulse_shared::time::local_date(ms, chrono_tz::Tz::UTC).to_string();
+    let day = |ms: i64| {
+        powerpulse_shared::time::local_date(ms, powerpulse_shared::time::Tz::UTC).to_string()
+    };
     Facets {
         agents: agents.into_iter().collect(),
         topics: topics.into_iter().collect(),

@@ -4,8 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use chrono_tz::Tz;
-use powerpulse_shared::time::parse_tz;
+use powerpulse_shared::time::{parse_tz, Tz};
 
 /// A secret value (API key, token): never printed, never serialized.
 #[derive(Clone, PartialEq, Eq)]

@@ -2,11 +2,10 @@
 //! inclusive in a time zone, agent, topic, satisfaction.
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::Summary;
-use crate::time::{day_start_ms, parse_date, parse_tz};
+use crate::time::{day_start_ms, parse_date, parse_tz, Tz};
 
 /// A selection of conversations. The default selects everything, in UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,8 +47,9 @@ impl Default for Filter {
 }
 
 mod tz_name {
-    use chrono_tz::Tz;
     use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::time::Tz;
 
     pub fn serialize<S: Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(tz.name())

@@ -40,6 +40,7 @@ pub mod sentiment;
 pub mod synth;
 pub mod time;
 pub mod topics;
+pub mod tz;
 
 pub use analyzer::{apply_ai, apply_ai_to_conversation, AiFields, BuiltinAnalyzer, BUILTIN};
 pub use cleaning::{CleaningOptions, CleaningReport, Filtered};

@@ -3,8 +3,9 @@
 //! Times are kept as milliseconds since the Unix epoch (UTC) so that sorting, gaps and date
 //! filters are integer work, identical on native and wasm32.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+pub use crate::tz::Tz;
 
 /// Milliseconds in a minute, for turning gaps into minutes.
 pub const MS_PER_MINUTE: f64 = 60_000.0;
@@ -121,7 +122,7 @@ pub fn format_timestamp(ms: i64) -> String {
 
 /// Parses a time zone name (`UTC`, `Africa/Nairobi`); the error says which name was refused.
 pub fn parse_tz(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>().map_err(|_| {
+    Tz::from_name(name.trim()).ok_or_else(|| {
         format!("unknown time zone {name:?} (use an IANA name such as Africa/Nairobi)")
     })
 }
@@ -136,40 +137,30 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
 ///
 /// Where midnight does not exist (a DST gap), the day starts at the first instant that does.
 pub fn day_start_ms(date: NaiveDate, tz: Tz) -> i64 {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    local_to_utc_ms(midnight, tz)
+    let local = days_from_civil(i64::from(date.year()), date.month(), date.day()) * 86_400;
+    tz.local_to_utc(local) * 1000
 }
 
-fn local_to_utc_ms(local: NaiveDateTime, tz: Tz) -> i64 {
-    // Step forward through a DST gap until a valid local time appears (gaps are at most hours).
-    let mut t = local;
-    for _ in 0..(26 * 4) {
-        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
-            return dt.timestamp_millis();
-        }
-        t += chrono::Duration::minutes(15);
-    }
-    // Unreachable for real zones; fall back to treating the time as UTC.
-    local.and_utc().timestamp_millis()
+/// Local epoch seconds of an instant (UTC seconds shifted by the zone's offset).
+fn local_secs(ms: i64, tz: Tz) -> i64 {
+    let secs = ms.div_euclid(1000);
+    secs + i64::from(tz.offset_at(secs))
 }
 
 /// The local calendar date of an instant in `tz`.
 pub fn local_date(ms: i64, tz: Tz) -> NaiveDate {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&tz).date_naive(),
-        None => NaiveDate::default(),
-    }
+    let days = local_secs(ms, tz).div_euclid(86_400);
+    NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32).unwrap_or_default()
 }
 
 /// Local weekday (0 = Monday) and hour of an instant in `tz`.
 pub fn local_weekday_hour(ms: i64, tz: Tz) -> (u8, u8) {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => {
-            let l = t.with_timezone(&tz);
-            (l.weekday().num_days_from_monday() as u8, l.hour() as u8)
-        }
-        None => (0, 0),
-    }
+    let l = local_secs(ms, tz);
+    let days = l.div_euclid(86_400);
+    // 1970-01-01 was a Thursday (weekday 3 from Monday).
+    let weekday = (days + 3).rem_euclid(7) as u8;
+    let hour = (l.rem_euclid(86_400) / 3600) as u8;
+    (weekday, hour)
 }
 
 #[cfg(test)]
@@ -246,6 +237,17 @@ mod tests {
         assert_eq!(local_date(day_start_ms(d, tz), tz), d);
         assert!(parse_tz("Mars/Olympus").is_err());
         assert!(parse_date("2025-8-1x").is_err());
+    }
+
+    #[test]
+    fn weekday_and_hour_are_local() {
+        let tz = parse_tz("Africa/Nairobi").unwrap();
+        // 2025-08-11 is a Monday; 22:30 UTC is 01:30 on Tuesday in Nairobi.
+        let ms = parse_timestamp("2025-08-11T22:30:00Z").unwrap();
+        assert_eq!(local_weekday_hour(ms, Tz::UTC), (0, 22));
+        assert_eq!(local_weekday_hour(ms, tz), (1, 1));
+        assert_eq!(local_date(ms, tz).to_string(), "2025-08-12");
+        assert_eq!(local_date(-1, Tz::UTC).to_string(), "1969-12-31");
     }
 
     #[test]
