@@ -70,7 +70,7 @@ fn main() {
     // history is [initial offset index, count (varint), then per transition: seconds since the
     // previous one (varint) and the new offset's index].
     let mut offsets: Vec<i32> = Vec::new();
-    let mut index_of = |o: i32, offsets: &mut Vec<i32>| -> u8 {
+    let index_of = |o: i32, offsets: &mut Vec<i32>| -> u8 {
         match offsets.iter().position(|x| *x == o) {
             Some(i) => i as u8,
             None => {

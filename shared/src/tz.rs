@@ -113,7 +113,7 @@ fn history(span: usize) -> &'static History {
             *first
         };
         let initial = data::OFFSETS[byte() as usize];
-        let mut varint = |byte: &mut dyn FnMut() -> u8| {
+        let varint = |byte: &mut dyn FnMut() -> u8| {
             let (mut v, mut shift) = (0u64, 0);
             loop {
                 let x = byte();
