@@ -226,6 +226,14 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
         }
         Reply::Csv { name } => download(&name, &payload),
         Reply::Datasets { datasets, warning } => {
+            // The open dataset's description may have changed (an AI analysis, say).
+            if let Some(cur) = ui.current.get_untracked() {
+                if let Some(m) = datasets.iter().find(|d| d.id == cur.id) {
+                    if *m != cur {
+                        ui.current.set(Some(m.clone()));
+                    }
+                }
+            }
             ui.datasets.set(datasets);
             ui.warning.set(warning);
         }

@@ -1,0 +1,420 @@
+//! The app in headless Chromium, against the real server serving the built app (`scripts/build-app`
+//! builds `dist/` first): KPIs equal the CLI's, filters, reload from IndexedDB, offline through
+//! the service worker, CSV equal to the CLI's, a bad file that leaves the saved datasets alone,
+//! AI analysis through the server, and a screenshot of the dashboard.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use powerpulse_e2e::api::cli;
+use powerpulse_e2e::browser::{self, Browser};
+use powerpulse_e2e::fake_ai::{FakeAi, Kind};
+use powerpulse_e2e::server::{Server, ServerOptions};
+use powerpulse_e2e::{export, workspace, TempDir};
+use serde_json::Value;
+
+const KPIS: [&str; 6] = [
+    "kpi-conversations",
+    "kpi-messages",
+    "kpi-csat",
+    "kpi-fcr",
+    "kpi-response-time",
+    "kpi-sentiment",
+];
+
+fn app_built() -> bool {
+    let ok = workspace().join("dist/index.html").exists() && browser::available();
+    if !ok {
+        eprintln!("\n*** SKIPPED: run scripts/build-app (and install chromium) first; browser tests did not run ***\n");
+    }
+    ok
+}
+
+async fn kpis(c: &Client) -> Vec<Option<f64>> {
+    let mut out = Vec::new();
+    for id in KPIS {
+        let v = match c.find(Locator::Css(&format!("[data-testid='{id}']"))).await {
+            Ok(e) => e
+                .attr("data-value")
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| s.parse().ok()),
+            Err(_) => None,
+        };
+        out.push(v);
+    }
+    out
+}
+
+/// The CLI's figures in the KPI order, rounded as its JSON is.
+fn cli_kpis(file: &Path, filters: &[&str]) -> Vec<Option<f64>> {
+    let mut args = vec!["metrics", file.to_str().unwrap(), "--json"];
+    args.extend_from_slice(filters);
+    let m: Value = serde_json::from_slice(&cli(&args)).unwrap();
+    vec![
+        m["total_conversations"].as_f64(),
+        m["total_messages"].as_f64(),
+        m["csat_percentage"].as_f64(),
+        m["fcr_percentage"].as_f64(),
+        m["avg_response_time_minutes"].as_f64(),
+        m["avg_sentiment_score"].as_f64(),
+    ]
+}
+
+fn rounded(v: &[Option<f64>]) -> Vec<Option<f64>> {
+    v.iter()
+        .enumerate()
+        .map(|(i, x)| x.map(|x| powerpulse_shared::round::round(x, if i == 5 { 4 } else { 2 })))
+        .collect()
+}
+
+async fn wait_for(
+    c: &Client,
+    what: &str,
+    timeout: Duration,
+    mut ok: impl FnMut(&[Option<f64>]) -> bool,
+) -> Vec<Option<f64>> {
+    let start = Instant::now();
+    loop {
+        let k = kpis(c).await;
+        if ok(&k) {
+            return k;
+        }
+        if start.elapsed() > timeout {
+            let errors = c.find(Locator::Css("[data-testid='error']")).await.ok();
+            let err = match errors {
+                Some(e) => e.text().await.unwrap_or_default(),
+                None => String::new(),
+            };
+            panic!("{what}: KPIs {k:?} after {timeout:?} {err}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn choose_file(c: &Client, path: &Path) {
+    let input = c
+        .find(Locator::Css("[data-testid='file-input']"))
+        .await
+        .expect("the file input");
+    input
+        .send_keys(path.to_str().unwrap())
+        .await
+        .expect("choose the file");
+}
+
+async fn datasets(c: &Client) -> usize {
+    c.find_all(Locator::Css(
+        "[data-testid='dataset-select'] option[value]:not([value=''])",
+    ))
+    .await
+    .map(|v| v.len())
+    .unwrap_or(0)
+}
+
+async fn wait_file(path: &Path, timeout: Duration) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        if let Ok(b) = std::fs::read(path) {
+            if !b.is_empty() {
+                // Let the browser finish writing.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return std::fs::read(path).unwrap();
+            }
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "{} was not downloaded",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_end_to_end() {
+    if !app_built() {
+        return;
+    }
+    let dir = TempDir::new("browser");
+    let file = dir.join("grouped_chats.json");
+    std::fs::write(&file, export(800, 51)).unwrap();
+    let mut server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&server.url).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='file-input']"))
+        .await
+        .unwrap();
+
+    // 1. A generated export through the file input: KPIs equal to the CLI's.
+    choose_file(c, &file).await;
+    let expected = cli_kpis(&file, &[]);
+    let got = wait_for(c, "after loading", Duration::from_secs(60), |k| {
+        k[0].is_some()
+    })
+    .await;
+    assert_eq!(
+        rounded(&got),
+        expected,
+        "KPIs equal `powerpulse metrics --json`"
+    );
+    let load_ms = c
+        .find(Locator::Css("[data-testid='timings']"))
+        .await
+        .unwrap()
+        .attr("data-load-ms")
+        .await
+        .unwrap();
+    eprintln!("loaded in {load_ms:?} ms");
+
+    // 2. A filter: the KPIs follow.
+    let agent = c
+        .find(Locator::Css("[data-testid='filter-agent']"))
+        .await
+        .unwrap();
+    agent.select_by_value("amina.k").await.unwrap();
+    let filtered = cli_kpis(&file, &["--agent", "amina.k"]);
+    wait_for(c, "after filtering", Duration::from_secs(10), |k| {
+        rounded(k) == filtered
+    })
+    .await;
+    c.find(Locator::Css("[data-testid='filter-satisfied']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let satisfied = cli_kpis(&file, &["--agent", "amina.k", "--satisfied-only"]);
+    wait_for(c, "satisfied only", Duration::from_secs(10), |k| {
+        rounded(k) == satisfied
+    })
+    .await;
+
+    // 3. CSV in the browser: byte for byte the CLI's export for the same filters.
+    c.find(Locator::Css("[data-testid='csv-conversations']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let csv = wait_file(
+        &b.downloads.join("powerpulse_conversations.csv"),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(
+        csv == cli(&[
+            "export",
+            file.to_str().unwrap(),
+            "--type",
+            "conversations",
+            "--agent",
+            "amina.k",
+            "--satisfied-only"
+        ]),
+        "CSV differs from the CLI's"
+    );
+    c.find(Locator::Css("[data-testid='filter-reset']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "after reset", Duration::from_secs(10), |k| {
+        rounded(k) == expected
+    })
+    .await;
+    c.find(Locator::Css("[data-testid='csv-messages']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let csv = wait_file(
+        &b.downloads.join("powerpulse_messages.csv"),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(
+        csv == cli(&["export", file.to_str().unwrap(), "--type", "messages"]),
+        "messages CSV differs"
+    );
+
+    // 4. The explorer: a row opens its transcript.
+    c.find(Locator::Css("[data-testid='conversation-row']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let t = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("[data-testid='transcript']"))
+        .await
+        .unwrap();
+    assert!(t.text().await.unwrap().contains("Customer"));
+    c.find(Locator::Css("[data-testid='transcript'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // 5. The screenshot at 1280x900, from the top of the dashboard.
+    c.set_window_size(1280, 900).await.unwrap();
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = c.screenshot().await.unwrap();
+    let artifacts = workspace().join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("dashboard.png"), png).unwrap();
+
+    // 6. Reload: the dataset is back from IndexedDB without the file.
+    c.refresh().await.unwrap();
+    wait_for(c, "after reload", Duration::from_secs(30), |k| {
+        rounded(k) == expected
+    })
+    .await;
+    assert_eq!(datasets(c).await, 1);
+    // The service worker controls the page from now on.
+    let start = Instant::now();
+    loop {
+        let v = c
+            .execute("return !!navigator.serviceWorker.controller;", vec![])
+            .await
+            .unwrap();
+        if v == Value::Bool(true) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no service worker controls the page"
+        );
+        c.refresh().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // 7. A malformed file: an error that says where, and the saved datasets are untouched.
+    let bad = dir.join("broken.json");
+    std::fs::write(&bad, b"{\"chat\": [{\"DIRECTION\": \"to_company\",, }]}").unwrap();
+    wait_for(c, "before the bad file", Duration::from_secs(30), |k| {
+        rounded(k) == expected
+    })
+    .await;
+    choose_file(c, &bad).await;
+    let err = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='error']"))
+        .await
+        .unwrap();
+    let text = err.text().await.unwrap();
+    assert!(
+        text.contains("byte") && text.contains("broken.json"),
+        "{text}"
+    );
+    assert_eq!(
+        datasets(c).await,
+        1,
+        "the bad file saved nothing and deleted nothing"
+    );
+    assert_eq!(
+        rounded(&kpis(c).await),
+        expected,
+        "the open dataset stays on screen"
+    );
+
+    // 8. Offline: the server is gone; the app and the dataset are still there.
+    server.kill9();
+    c.refresh().await.unwrap();
+    wait_for(c, "offline after reload", Duration::from_secs(30), |k| {
+        rounded(k) == expected
+    })
+    .await;
+    assert_eq!(datasets(c).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analyse_with_ai_through_the_server() {
+    if !app_built() {
+        return;
+    }
+    let fake = FakeAi::start(Kind::OpenAi, Duration::from_millis(50)).await;
+    let mut o = ServerOptions::default().with("AI_RPM", "6000");
+    o.env.extend(fake.env("sk-browser-KEY"));
+    let server = Server::start(o);
+    let dir = TempDir::new("browser-ai");
+    let file = dir.join("chats.json");
+    std::fs::write(&file, export(150, 52)).unwrap();
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&server.url).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='file-input']"))
+        .await
+        .unwrap();
+    choose_file(c, &file).await;
+    wait_for(c, "after loading", Duration::from_secs(60), |k| {
+        k[0].is_some()
+    })
+    .await;
+    let analyzer = c
+        .find(Locator::Css("[data-testid='analyzer']"))
+        .await
+        .unwrap();
+    assert_eq!(analyzer.text().await.unwrap(), "built-in analyzer");
+    let button = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='ai-analyse']"))
+        .await
+        .unwrap();
+    button.click().await.unwrap();
+    let start = Instant::now();
+    loop {
+        let t = c
+            .find(Locator::Css("[data-testid='analyzer']"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if t.contains("openai:gpt-test-mini") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "analyzer label: {t}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!fake.calls().is_empty());
+    assert!(
+        fake.calls().iter().all(|call| call.key == "sk-browser-KEY"),
+        "the key stays on the server"
+    );
+    let html = c.source().await.unwrap();
+    assert!(!html.contains("sk-browser-KEY"));
+    // The AI's figures differ from the built-in ones and survive a reload (cached in IndexedDB).
+    let before = kpis(c).await;
+    c.refresh().await.unwrap();
+    wait_for(c, "after reload", Duration::from_secs(30), |k| {
+        k == before.as_slice()
+    })
+    .await;
+    let t = c
+        .find(Locator::Css("[data-testid='analyzer']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(t.contains("openai:gpt-test-mini"), "{t}");
+}
