@@ -8,13 +8,14 @@ use axum::response::Response;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// Whether a file name carries Trunk's content hash (`name-<16 hex>.ext`).
+/// Whether a file name carries Trunk's content hash (`name-<hex>.ext`).
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.split('.').next().unwrap_or(name);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    // Trunk prints a 64-bit hash in hex without leading zeros: up to 16 digits.
     stem.rsplit_once('-')
-        .is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The service serving `dir` (Trunk's `dist/`).
@@ -58,6 +59,7 @@ mod tests {
     fn hashed_names() {
         assert!(is_hashed("/powerpulse-app-22859af5eddc33e3_bg.wasm"));
         assert!(is_hashed("/main-754167a6fa793979.css"));
+        assert!(is_hashed("/powerpulse-app-4cfae44aa020212_bg.wasm"));
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/sw.js"));
         assert!(!is_hashed("/powerpulse-app.js"));
