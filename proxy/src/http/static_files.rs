@@ -14,8 +14,9 @@ fn is_hashed(path: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     // Trunk prints a 64-bit hash in hex without leading zeros: up to 16 digits.
-    stem.rsplit_once('-')
-        .is_some_and(|(_, h)| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, h)| {
+        (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// The service serving `dir` (Trunk's `dist/`).
