@@ -137,7 +137,7 @@ async fn list_datasets() -> Result<Vec<DatasetMeta>, String> {
 }
 
 /// Explains a storage failure; a full quota gets a clear sentence.
-fn storage_problem(e: &rexie::Error) -> String {
+pub fn storage_problem(e: &rexie::Error) -> String {
     let text = format!("{e:?}");
     if text.contains("Quota") {
         "The browser's storage is full: this dataset stays open in this tab but was not saved. Delete older datasets to make room.".into()

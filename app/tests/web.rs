@@ -174,3 +174,23 @@ fn number_formats() {
     assert_eq!(format::minutes(Some(95.0)), "1 h 35 min");
     assert_eq!(format::sentiment(Some(0.25)), "+0.25");
 }
+
+#[wasm_bindgen_test]
+fn a_full_browser_storage_is_explained() {
+    let quota = web_sys::DomException::new_with_message_and_name(
+        "the quota has been exceeded",
+        "QuotaExceededError",
+    )
+    .unwrap();
+    let e = rexie::Error::IdbError(idb::Error::DomException(quota));
+    let text = powerpulse_app::engine::storage_problem(&e);
+    assert!(
+        text.contains("storage is full") && text.contains("Delete older datasets"),
+        "{text}"
+    );
+    let other = web_sys::DomException::new_with_message_and_name("broken", "UnknownError").unwrap();
+    let text = powerpulse_app::engine::storage_problem(&rexie::Error::IdbError(
+        idb::Error::DomException(other),
+    ));
+    assert!(text.contains("could not be saved"), "{text}");
+}
