@@ -11,7 +11,7 @@ use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
 use powerpulse_shared::{
     agent_metrics, apply_ai_to_conversation, compute_metrics, daily_metrics, process, AiFields,
-    Dataset, Filter, MessageRecord, Options, Role,
+    ConversationInput, Dataset, Filter, MessageRecord, Options,
 };
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -522,18 +522,6 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
 mod ai_impl {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Turn<'a> {
-        role: &'a str,
-        text: &'a str,
-    }
-
-    #[derive(Serialize)]
-    struct Input<'a> {
-        id: &'a str,
-        messages: Vec<Turn<'a>>,
-    }
-
     #[derive(Deserialize)]
     struct Res {
         id: String,
@@ -623,23 +611,12 @@ mod ai_impl {
                 let Some(o) = &e.open else { return };
                 let wanted: std::collections::HashSet<&str> =
                     chunk.iter().map(String::as_str).collect();
-                let inputs: Vec<Input> = o
+                let inputs: Vec<ConversationInput> = o
                     .dataset
                     .conversations
                     .iter()
                     .filter(|c| wanted.contains(c.summary.chat_id.as_str()))
-                    .map(|c| Input {
-                        id: &c.summary.chat_id,
-                        messages: c
-                            .messages
-                            .iter()
-                            .filter(|m| m.role != Role::Bot)
-                            .map(|m| Turn {
-                                role: m.role.as_str(),
-                                text: &m.text,
-                            })
-                            .collect(),
-                    })
+                    .map(ConversationInput::of)
                     .collect();
                 serde_json::json!({"conversations": inputs, "force": force}).to_string()
             };

@@ -9,10 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use powerpulse_shared::csv_out::{self, ExportType};
 use powerpulse_shared::synth::{generate, SynthOptions};
-use powerpulse_shared::{
-    sentiment::SentimentAnalyzer, BuiltinAnalyzer, CleaningOptions, Dataset, Filter, MessageRecord,
-    Options, Taxonomy,
-};
+use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, MessageRecord, Options};
 
 use crate::pipeline::process;
 
@@ -164,18 +161,11 @@ impl FilterArgs {
 impl PipelineArgs {
     /// The pipeline options these arguments describe.
     pub fn to_options(&self) -> Result<Options, CliError> {
-        let mut opts = Options::default();
-        if let Some(p) = &self.autoresponse_patterns {
-            opts.cleaning = CleaningOptions::from_list(p);
-        }
-        if let Some(path) = &self.topics {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-            let taxonomy = Taxonomy::parse(&text)
-                .map_err(|e| CliError::Input(format!("{}: {e}", path.display())))?;
-            opts.analyzer = BuiltinAnalyzer::new(taxonomy);
-        }
-        Ok(opts)
+        crate::pipeline::options(
+            self.autoresponse_patterns.as_deref(),
+            self.topics.as_deref(),
+        )
+        .map_err(CliError::Input)
     }
 }
 

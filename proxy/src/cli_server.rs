@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use powerpulse_shared::{Dataset, Role};
+use powerpulse_shared::Dataset;
 
-use crate::ai::prompt::{batch_text, estimate_tokens, ConversationInput, Speaker, TurnText};
+use crate::ai::prompt::{batch_text, estimate_tokens, ConversationInput};
 use crate::ai::{AiEngine, ItemOutcome, Stats};
 use crate::config::{AiService, Config, Secret};
 
@@ -88,27 +88,7 @@ pub fn healthcheck(url: Option<String>) -> i32 {
 
 /// The conversations of a dataset as the AI path sees them.
 pub fn inputs(d: &Dataset) -> Vec<ConversationInput> {
-    d.conversations
-        .iter()
-        .map(|c| ConversationInput {
-            id: c.summary.chat_id.clone(),
-            messages: c
-                .messages
-                .iter()
-                .filter_map(|m| {
-                    let role = match m.role {
-                        Role::Customer => Speaker::Customer,
-                        Role::Agent => Speaker::Agent,
-                        Role::Bot => return None,
-                    };
-                    Some(TurnText {
-                        role,
-                        text: m.text.clone(),
-                    })
-                })
-                .collect(),
-        })
-        .collect()
+    d.conversations.iter().map(ConversationInput::of).collect()
 }
 
 /// `powerpulse analyze FILE [--dry-run]`.

@@ -2,7 +2,31 @@
 //! analysing conversations (independent of each other) is spread over the machine's cores.
 //! The result is the same as `powerpulse_shared::process`, which the browser runs.
 
-use powerpulse_shared::{build_conversation, cleaning, export, Dataset, Options, ParseError};
+use std::path::Path;
+
+use powerpulse_shared::{
+    build_conversation, cleaning, export, BuiltinAnalyzer, CleaningOptions, Dataset, Options,
+    ParseError, Taxonomy,
+};
+
+/// The pipeline options of the settings: autoresponse patterns (comma-separated) and a topic
+/// taxonomy file. The error names the file and what is wrong in it.
+pub fn options(
+    autoresponse_patterns: Option<&str>,
+    topics_file: Option<&Path>,
+) -> Result<Options, String> {
+    let mut opts = Options::default();
+    if let Some(p) = autoresponse_patterns {
+        opts.cleaning = CleaningOptions::from_list(p);
+    }
+    if let Some(path) = topics_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let taxonomy = Taxonomy::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        opts.analyzer = BuiltinAnalyzer::new(taxonomy);
+    }
+    Ok(opts)
+}
 
 /// Parses, cleans, measures and analyses an export using all cores.
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {

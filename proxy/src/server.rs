@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use powerpulse_shared::{BuiltinAnalyzer, CleaningOptions, Options, Taxonomy};
+use powerpulse_shared::Options;
 use tokio_util::sync::CancellationToken;
 
 use crate::ai::AiEngine;
@@ -32,18 +32,11 @@ pub enum ServeError {
 
 /// The pipeline options of the configuration.
 pub fn pipeline_options(config: &Config) -> Result<Options, ServeError> {
-    let mut opts = Options::default();
-    if let Some(p) = &config.autoresponse_patterns {
-        opts.cleaning = CleaningOptions::from_list(p);
-    }
-    if let Some(path) = &config.topics_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ServeError::Taxonomy(format!("TOPICS_FILE {}: {e}", path.display())))?;
-        let t = Taxonomy::parse(&text)
-            .map_err(|e| ServeError::Taxonomy(format!("TOPICS_FILE {}: {e}", path.display())))?;
-        opts.analyzer = BuiltinAnalyzer::new(t);
-    }
-    Ok(opts)
+    crate::pipeline::options(
+        config.autoresponse_patterns.as_deref(),
+        config.topics_file.as_deref(),
+    )
+    .map_err(|e| ServeError::Taxonomy(format!("TOPICS_FILE {e}")))
 }
 
 /// Builds the application state and starts the job worker.

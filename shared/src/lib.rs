@@ -24,6 +24,7 @@
 //! [`metrics`] aggregates under a [`Filter`], [`csv_out`] writes. [`synth`] generates realistic
 //! exports for tests and benchmarks.
 
+pub mod ai;
 pub mod analyzer;
 pub mod cleaning;
 pub mod conversation;
@@ -42,7 +43,8 @@ pub mod time;
 pub mod topics;
 pub mod tz;
 
-pub use analyzer::{apply_ai, apply_ai_to_conversation, AiFields, BuiltinAnalyzer, BUILTIN};
+pub use ai::{apply_ai, apply_ai_to_conversation, AiFields, ConversationInput, Speaker, TurnText};
+pub use analyzer::{BuiltinAnalyzer, BUILTIN};
 pub use cleaning::{CleaningOptions, CleaningReport, Filtered};
 pub use conversation::{
     Analysis, AnalysisStatus, Conversation, Message, Role, SentimentCounts, Summary,

@@ -15,33 +15,7 @@ pub const KEEP_LAST: usize = 8;
 /// Characters kept of one message.
 pub const MAX_MESSAGE_CHARS: usize = 600;
 
-/// Who wrote a message sent to the AI (bots and broadcasts are never sent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Speaker {
-    /// The customer.
-    Customer,
-    /// A human agent (never named: no usernames or emails are sent).
-    Agent,
-}
-
-/// One message of a conversation to analyse.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TurnText {
-    /// Who wrote it.
-    pub role: Speaker,
-    /// The text.
-    pub text: String,
-}
-
-/// A conversation to analyse, as the AI path needs it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ConversationInput {
-    /// The caller's id for it (the chat id).
-    pub id: String,
-    /// Customer and agent messages in time order.
-    pub messages: Vec<TurnText>,
-}
+pub use powerpulse_shared::ai::{ConversationInput, Speaker, TurnText};
 
 /// A conversation as it will be sent: trimmed, redacted, with the map back to its messages.
 #[derive(Debug, Clone, PartialEq)]

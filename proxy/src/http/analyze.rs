@@ -63,6 +63,21 @@ pub struct AnalyzeResponse {
     pub usage: StatsSnapshot,
 }
 
+fn failed(id: &str, indices: Vec<usize>, reason: String) -> AnalyzeResult {
+    AnalyzeResult {
+        id: id.to_owned(),
+        status: "failed",
+        satisfaction_score: None,
+        satisfaction_confidence: None,
+        first_contact_resolution: None,
+        topics: Vec::new(),
+        sentiment: Vec::new(),
+        customer_message_indices: indices,
+        cached: false,
+        error: Some(reason),
+    }
+}
+
 fn done(id: &str, a: &AiAnalysis, indices: &[usize], cached: bool) -> AnalyzeResult {
     AnalyzeResult {
         id: id.to_owned(),
@@ -141,18 +156,11 @@ pub async fn analyze(
             None if p.customer_sent.is_empty() && p.text.lines().count() <= 1 => {
                 results.insert(
                     p.id.clone(),
-                    AnalyzeResult {
-                        id: p.id.clone(),
-                        status: "failed",
-                        satisfaction_score: None,
-                        satisfaction_confidence: None,
-                        first_contact_resolution: None,
-                        topics: Vec::new(),
-                        sentiment: Vec::new(),
-                        customer_message_indices: Vec::new(),
-                        cached: false,
-                        error: Some("the conversation has no customer or agent message".into()),
-                    },
+                    failed(
+                        &p.id,
+                        Vec::new(),
+                        "the conversation has no customer or agent message".into(),
+                    ),
                 );
             }
             None => {
@@ -183,18 +191,7 @@ pub async fn analyze(
                             ));
                             done(&id, &a, &indices, false)
                         }
-                        ItemOutcome::Failed(reason) => AnalyzeResult {
-                            id: id.clone(),
-                            status: "failed",
-                            satisfaction_score: None,
-                            satisfaction_confidence: None,
-                            first_contact_resolution: None,
-                            topics: Vec::new(),
-                            sentiment: Vec::new(),
-                            customer_message_indices: indices,
-                            cached: false,
-                            error: Some(reason),
-                        },
+                        ItemOutcome::Failed(reason) => failed(&id, indices, reason),
                     };
                     results.insert(id, res);
                 }

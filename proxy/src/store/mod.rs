@@ -163,14 +163,11 @@ impl Store {
             .await?
         });
         let mut total = Filtered::default();
-        let mut seen = 0usize;
         for r in rows {
             let f: Filtered = serde_json::from_str(&r)
                 .map_err(|e| StoreError::Corrupt(format!("filtered: {e}")))?;
             total.merge(&f);
-            seen += 1;
         }
-        let _ = seen;
         Ok(total)
     }
 
@@ -182,19 +179,6 @@ impl Store {
                 .await?
         });
         Ok(ms.map(powerpulse_shared::time::format_timestamp))
-    }
-
-    /// Distinct agents and topics, for the filters' choices.
-    pub async fn facets(&self) -> Result<(Vec<String>, Vec<String>)> {
-        with_pool!(self, pool => {
-            let agents: Vec<String> = sqlx::query_scalar("SELECT DISTINCT agent FROM conversation_agents ORDER BY agent")
-                .fetch_all(pool)
-                .await?;
-            let topics: Vec<String> = sqlx::query_scalar("SELECT DISTINCT topic FROM conversation_topics ORDER BY topic")
-                .fetch_all(pool)
-                .await?;
-            Ok((agents, topics))
-        })
     }
 }
 
