@@ -71,8 +71,11 @@ pub async fn cancel_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<JobStatus>, ApiError> {
+    // The store first: stopping the local worker before the cancel is recorded would let it
+    // pick the still-running job up again and start new calls.
+    let job = state.store.cancel_job(&id).await?;
     state.jobs.cancel_local(&id);
-    match state.store.cancel_job(&id).await? {
+    match job {
         Some(j) => Ok(Json(j.into())),
         None => Err(ApiError::NotFound(format!("no job with id {id:?}"))),
     }
