@@ -6,8 +6,11 @@
 //!   confirmation that it works, "still not working", anger or insult, repeated failure,
 //!   chasing; agent concrete fixes (a 16+ digit token, "restored", "resolved", ...) and
 //!   complaint logging without a fix ("reference number", "escalated", ...);
-//! - satisfaction follows the rubric from the end of the conversation backwards, FCR looks at
-//!   the first segment and whether the customer came back.
+//! - satisfaction follows the rubric from the end of the conversation backwards (anger or
+//!   repeated failures weigh everywhere while the problem stands, only at the end once solved),
+//!   FCR looks at the first segment and whether the customer came back;
+//! - agreement with the rubric is measured on generated chats whose ending is known
+//!   (`tests/analyzer_quality.rs`).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -100,6 +103,9 @@ const SIGNALS: &[(u32, &[&str])] = &[
             "did not work",
             "haifanyi",
             "not received",
+            "not been received",
+            "received yet",
+            "yet to receive",
             "haven't received",
             "have not received",
             "same problem",
@@ -159,6 +165,11 @@ const SIGNALS: &[(u32, &[&str])] = &[
             "every month",
             "every week",
             "once again",
+            "yet again",
+            "second time",
+            "in a row",
+            "mara ya pili",
+            "mara ya tatu",
         ],
     ),
     (
@@ -198,7 +209,7 @@ const SIGNALS: &[(u32, &[&str])] = &[
             "credited",
             "has been updated",
             "your token is",
-            "your token",
+            "token yako ni",
             "token number is",
             "tokens are",
             "here is your",
@@ -206,6 +217,10 @@ const SIGNALS: &[(u32, &[&str])] = &[
             "has been processed",
             "has been sorted",
             "has been replaced",
+            "replaced",
+            "has been corrected",
+            "corrected",
+            "refunded",
             "successfully",
             "imerudishwa",
             "imeshughulikiwa",
@@ -317,7 +332,7 @@ impl BuiltinAnalyzer {
         }
         let matcher = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .expect("literal patterns always build");
@@ -378,11 +393,23 @@ impl BuiltinAnalyzer {
     fn scan(&self, text: &str, topic_hits: &mut [u32]) -> MessageFacts {
         let mut signals = 0;
         let bytes = text.as_bytes();
-        for m in self.matcher.find_iter(text) {
-            if !whole_word(bytes, m.start(), m.end()) {
+        // Every whole-word occurrence, then the leftmost-longest of those that do not overlap:
+        // a longer phrase glued to a word ("stima imerudi" in "stima imerudishwa") must not hide
+        // the shorter or later phrases that are whole words.
+        let mut found: Vec<(usize, usize, usize)> = self
+            .matcher
+            .find_overlapping_iter(text)
+            .filter(|m| whole_word(bytes, m.start(), m.end()))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        found.sort_unstable_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        let mut taken_to = 0;
+        for (start, end, pattern) in found {
+            if start < taken_to {
                 continue;
             }
-            let (bits, topics) = &self.meaning[m.pattern().as_usize()];
+            taken_to = end;
+            let (bits, topics) = &self.meaning[pattern];
             signals |= bits;
             for t in topics {
                 topic_hits[*t as usize] += 1;
@@ -432,6 +459,13 @@ fn is_trivial(text: &str) -> bool {
     t.is_empty() || TRIVIAL.contains(&t)
 }
 
+/// A customer message that needs no answer: a greeting or "ok", or thanks that neither asks
+/// nor says it still fails.
+fn acknowledges(m: &Message, f: &MessageFacts) -> bool {
+    is_trivial(&m.text)
+        || (f.signals & sig::THANKS != 0 && f.signals & sig::STILL == 0 && !m.text.contains('?'))
+}
+
 /// Applies the rubric; returns (satisfaction 1..5, confidence, FCR).
 fn judge(
     messages: &[Message],
@@ -452,10 +486,15 @@ fn judge(
         && !agent.iter().any(|&i| has(i, sig::FIX));
 
     // The end of the conversation, as the customer left it: their messages after the last
-    // agent reply; when an agent spoke last, their last two messages unless an agent's fix
-    // came after them (then the end is silence after a fix).
+    // agent reply; when an agent spoke last, their last two messages unless an agent's fix or
+    // logged complaint came after them (then the end is silence after that answer, and the
+    // problem description it answered is not the customer's closing mood).
     let last_agent = agent.last().copied();
-    let last_fix = agent.iter().rev().copied().find(|&i| has(i, sig::FIX));
+    let last_answer = agent
+        .iter()
+        .rev()
+        .copied()
+        .find(|&i| has(i, sig::FIX) || has(i, sig::LOGGED));
     let tail: Vec<usize> = match last_agent {
         Some(a) if customer.iter().any(|&c| c > a) => {
             customer.iter().copied().filter(|&c| c > a).collect()
@@ -466,47 +505,73 @@ fn judge(
             .take(2)
             .rev()
             .copied()
-            .filter(|&c| last_fix.is_none_or(|f| f < c))
+            .filter(|&c| last_answer.is_none_or(|f| f < c))
             .collect(),
     };
-    let unanswered_end = last_agent.is_none_or(|a| customer.last().is_some_and(|&c| c > a));
+    // What the customer said after the last agent reply, less acknowledgements ("Ok", "sawa",
+    // "thank you") that need no answer: a "still failing" before that reply was answered by it.
+    let after: Vec<usize> = customer
+        .iter()
+        .copied()
+        .filter(|&c| last_agent.is_none_or(|a| c > a) && !acknowledges(&messages[c], &facts[c]))
+        .collect();
+    let unanswered_end = !after.is_empty();
     let any = |idx: &[usize], bit: u32| idx.iter().any(|&i| has(i, bit));
+    let furious = |idx: &[usize]| {
+        any(idx, sig::ANGER)
+            || idx
+                .iter()
+                .any(|&i| messages[i].sentiment.is_some_and(|v| v <= -0.75))
+    };
     let thanks_end = any(&tail, sig::THANKS);
-    let still_end = any(&tail, sig::STILL) && !any(&tail, sig::CONFIRM);
+    let still_end = any(&after, sig::STILL) && !any(&after, sig::CONFIRM);
     let confirm_end = any(&tail, sig::CONFIRM) && !any(&tail, sig::STILL);
     let fix = any(&agent, sig::FIX);
     let logged = any(&agent, sig::LOGGED);
-    let anger = any(&customer, sig::ANGER)
-        || customer
-            .iter()
-            .any(|&i| messages[i].sentiment.is_some_and(|v| v <= -0.75));
+    let angry = furious(&customer);
     let repeated = any(&customer, sig::REPEATED);
-    let chasing = any(&customer, sig::CHASING) || longest_customer_run(messages) >= 3;
+    let upset_end = furious(&tail) || any(&tail, sig::REPEATED);
+    let chasing = any(&customer, sig::CHASING) || chased_by_silence(messages);
     let tail_scores: Vec<f64> = tail.iter().filter_map(|&i| messages[i].sentiment).collect();
     let end_sentiment = (!tail_scores.is_empty())
         .then(|| tail_scores.iter().sum::<f64>() / tail_scores.len() as f64);
-    let answered_last = !unanswered_end;
     let solved = !still_end
         && (confirm_end
             || (fix && !unanswered_end)
             || (fix && thanks_end)
-            || (answered_last && thanks_end && !logged));
+            || (!unanswered_end && thanks_end && !logged));
 
-    let (score, confidence) = if anger || repeated {
-        match (solved, thanks_end) {
-            (true, true) => (4, 0.55),
-            (true, false) => (3, 0.45),
-            _ => (1, if anger { 0.8 } else { 0.7 }),
+    // Anger or reported repeated failures: 1 while the problem stands; once solved, the end
+    // decides, and upset words there hold the score below the top.
+    let (score, confidence) = if !solved && (angry || repeated) {
+        (1, if angry { 0.8 } else { 0.7 })
+    } else if solved && upset_end {
+        if thanks_end {
+            (4, 0.55)
+        } else {
+            (3, 0.45)
         }
+    } else if solved && thanks_end {
+        let upset_before = angry || repeated;
+        (
+            5,
+            if upset_before {
+                0.6
+            } else if confirm_end || fix {
+                0.85
+            } else {
+                0.7
+            },
+        )
     } else if !solved
         && (still_end
-            || (chasing && unanswered_end)
+            || chasing
             || (unanswered_end && !no_issue && end_sentiment.is_some_and(|v| v < -0.05))
             || end_sentiment.is_some_and(|v| v < -0.3))
     {
         (2, if still_end || chasing { 0.7 } else { 0.55 })
-    } else if solved && (thanks_end || end_sentiment.is_some_and(|v| v >= 0.5)) {
-        (5, if confirm_end || fix { 0.85 } else { 0.7 })
+    } else if solved && end_sentiment.is_some_and(|v| v >= 0.5) {
+        (5, 0.7)
     } else if solved && end_sentiment.is_none_or(|v| v >= -0.05) {
         (4, if confirm_end { 0.7 } else { 0.6 })
     } else if no_issue {
@@ -561,23 +626,32 @@ fn resolved_in_first_segment(messages: &[Message], facts: &[MessageFacts]) -> bo
         .any(|&i| messages[i].role == Role::Agent && has(i, sig::LOGGED))
         && !fix
         && !confirmed;
-    let answered = a > c;
+    // Thanks or an "ok" after the answer leave it answered.
+    let answered = first
+        .iter()
+        .filter(|&&i| i > a && messages[i].role == Role::Customer)
+        .all(|&i| acknowledges(&messages[i], &facts[i]));
     !still && !logged_only && (confirmed || fix || answered)
 }
 
-fn longest_customer_run(messages: &[Message]) -> usize {
-    let (mut best, mut run) = (0, 0);
+/// Three or more customer messages in a row over half an hour or more: the customer was kept
+/// waiting (a quick burst that states the problem is not chasing).
+fn chased_by_silence(messages: &[Message]) -> bool {
+    let mut run: Option<(usize, i64)> = None;
     for m in messages {
         match m.role {
             Role::Customer => {
-                run += 1;
-                best = best.max(run);
+                let (n, since) = run.get_or_insert((0, m.time_ms));
+                *n += 1;
+                if *n >= 3 && m.time_ms - *since >= 30 * 60_000 {
+                    return true;
+                }
             }
-            Role::Agent => run = 0,
+            Role::Agent => run = None,
             Role::Bot => {}
         }
     }
-    best
+    false
 }
 
 #[cfg(test)]

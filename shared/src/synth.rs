@@ -305,8 +305,29 @@ const BROADCASTS: &[&str] = &[
     "Tunawatakia wateja wetu heri ya sikukuu!",
 ];
 
+/// What the generator meant a chat to be, for checking the analyzer against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The chat id.
+    pub chat_id: String,
+    /// `happy`, `silent_fix`, `logged`, `still`, `angry`, `unanswered` or `greeting_only`.
+    pub outcome: &'static str,
+    /// The customer came back days later (and got a fix then).
+    pub came_back: bool,
+    /// The customer chased ("Still waiting", "Hello??").
+    pub chased: bool,
+    /// The customer reported a repeated failure ("the third time this week").
+    pub repeated: bool,
+}
+
 /// Generates an export as JSON bytes.
 pub fn generate(opts: &SynthOptions) -> Vec<u8> {
+    generate_labeled(opts).0
+}
+
+/// Generates an export and says how each chat was meant to end.
+pub fn generate_labeled(opts: &SynthOptions) -> (Vec<u8>, Vec<Label>) {
+    let mut labels = Vec::with_capacity(opts.conversations);
     let mut out = String::with_capacity(opts.conversations * 2700);
     let mut rng = Rng::new(opts.seed);
     out.push_str(if opts.flat { "[" } else { "{" });
@@ -320,7 +341,22 @@ pub fn generate(opts: &SynthOptions) -> Vec<u8> {
                 .wrapping_add(n as u64)
                 % 10_000_000_000_000_000
         );
-        let mut msgs = chat(&mut rng, opts, n);
+        let (mut msgs, outcome, came_back) = chat(&mut rng, opts, n);
+        let said = |needles: &[&str]| {
+            msgs.iter().any(|m| {
+                m.direction == "to_company"
+                    && m.content
+                        .as_deref()
+                        .is_some_and(|c| needles.iter().any(|n| c.contains(n)))
+            })
+        };
+        labels.push(Label {
+            chat_id: chat_id.clone(),
+            outcome: outcome.name(),
+            came_back,
+            chased: said(&["Still waiting", "Hello??"]),
+            repeated: said(&["mara ya tatu", "third time", "in a row", "every time"]),
+        });
         if rng.chance(0.1) {
             // Exports are not always sorted: shuffle this chat.
             for i in (1..msgs.len()).rev() {
@@ -347,7 +383,7 @@ pub fn generate(opts: &SynthOptions) -> Vec<u8> {
         }
     }
     out.push_str(if opts.flat { "\n]\n" } else { "\n}\n" });
-    out.into_bytes()
+    (out.into_bytes(), labels)
 }
 
 struct Msg {
@@ -393,6 +429,20 @@ enum Outcome {
     Angry,
     Unanswered,
     GreetingOnly,
+}
+
+impl Outcome {
+    fn name(self) -> &'static str {
+        match self {
+            Outcome::Happy => "happy",
+            Outcome::SilentFix => "silent_fix",
+            Outcome::Logged => "logged",
+            Outcome::Still => "still",
+            Outcome::Angry => "angry",
+            Outcome::Unanswered => "unanswered",
+            Outcome::GreetingOnly => "greeting_only",
+        }
+    }
 }
 
 struct ChatBuilder<'r> {
@@ -459,7 +509,7 @@ impl ChatBuilder<'_> {
     }
 }
 
-fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
+fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> (Vec<Msg>, Outcome, bool) {
     let day = rng.below(opts.days.max(1) as u64) as i64;
     // Busy hours: 6:00 to 22:00 East Africa time (UTC+3), i.e. 03:00 to 19:00 UTC.
     let mut t = opts.start_ms + day * 86_400_000 + (3 * 3600 + rng.below(16 * 3600) as i64) * 1000;
@@ -509,7 +559,7 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
                 agent,
             );
         }
-        return b.msgs;
+        return (b.msgs, outcome, false);
     }
     t += 5_000;
     b.say(t, "to_company", sc.opening, None);
@@ -526,7 +576,7 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
             t += b.wait(3_600_000, 7_200_000);
             b.say(t, "to_company", STILL, None);
         }
-        return b.msgs;
+        return (b.msgs, outcome, false);
     }
     t += b.gap();
     b.say(t, "to_client", sc.agent_first, agent);
@@ -602,7 +652,8 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
             agent,
         );
     }
-    if b.rng.chance(0.1) {
+    let came_back = b.rng.chance(0.1);
+    if came_back {
         // The customer comes back days later.
         t += (1 + b.rng.below(4) as i64) * 86_400_000 + b.rng.below(3_600_000) as i64;
         b.say(t, "to_company", STILL, None);
@@ -629,7 +680,7 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> Vec<Msg> {
             }
         }
     }
-    msgs
+    (msgs, outcome, came_back)
 }
 
 #[cfg(test)]
