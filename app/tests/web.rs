@@ -90,6 +90,13 @@ fn kpi_cards_carry_the_unrounded_figures() {
     assert_eq!(card.get_attribute("tabindex").as_deref(), Some("0"));
     let desc = card.get_attribute("aria-describedby").unwrap();
     assert!(root.query_selector(&format!("#{desc}")).unwrap().is_some());
+    assert_eq!(card.get_attribute("role").as_deref(), Some("group"));
+    let name = card.get_attribute("aria-labelledby").unwrap();
+    let label = root.query_selector(&format!("#{name}")).unwrap().unwrap();
+    assert_eq!(
+        label.text_content().as_deref(),
+        Some("First-contact resolution")
+    );
     drop(handle);
 }
 
@@ -110,6 +117,15 @@ fn the_conversation_table_shows_the_page_and_the_quality_panel_the_drops() {
         root.query_selector_all("[data-testid='conversation-row']")
             .unwrap()
             .length() as usize,
+        rows
+    );
+    // The keyboard reaches each row through a named button.
+    assert_eq!(
+        root.query_selector_all(
+            "[data-testid='conversation-row'] button[aria-label^='Open conversation']"
+        )
+        .unwrap()
+        .length() as usize,
         rows
     );
     let info = root

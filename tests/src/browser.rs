@@ -107,3 +107,14 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+/// Audits the page on screen for accessibility (`a11y.js`: names, text alternatives, focus order,
+/// landmarks, contrast); `dark` applies the stylesheet's dark scheme first, and at least
+/// `min_text` text elements must be checked. Empty when clean.
+pub async fn accessibility_problems(c: &Client, dark: bool, min_text: usize) -> Vec<String> {
+    let v = c
+        .execute(include_str!("a11y.js"), vec![json!(dark), json!(min_text)])
+        .await
+        .expect("the audit runs");
+    serde_json::from_value(v).expect("the audit returns a list of problems")
+}

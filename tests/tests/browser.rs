@@ -341,6 +341,72 @@ async fn dashboard_end_to_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_accessible_in_light_and_dark() {
+    if !app_built() {
+        return;
+    }
+    let dir = TempDir::new("a11y");
+    let file = dir.join("week.json");
+    std::fs::write(&file, export(300, 52)).unwrap();
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&server.url).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='file-input']"))
+        .await
+        .unwrap();
+    let mut problems = Vec::new();
+    for dark in [false, true] {
+        for p in browser::accessibility_problems(c, dark, 3).await {
+            problems.push(format!(
+                "empty page, {}: {p}",
+                if dark { "dark" } else { "light" }
+            ));
+        }
+    }
+    choose_file(c, &file).await;
+    wait_for(c, "after loading", Duration::from_secs(60), |k| {
+        k[0].is_some()
+    })
+    .await;
+    for dark in [false, true] {
+        for p in browser::accessibility_problems(c, dark, 200).await {
+            problems.push(format!(
+                "dashboard, {}: {p}",
+                if dark { "dark" } else { "light" }
+            ));
+        }
+    }
+    c.find(Locator::Css("[data-testid='conversation-row']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("[data-testid='transcript']"))
+        .await
+        .unwrap();
+    for dark in [false, true] {
+        for p in browser::accessibility_problems(c, dark, 200).await {
+            problems.push(format!(
+                "transcript, {}: {p}",
+                if dark { "dark" } else { "light" }
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} accessibility problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analyse_with_ai_through_the_server() {
     if !app_built() {
         return;

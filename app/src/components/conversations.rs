@@ -75,12 +75,13 @@ pub fn Conversations() -> impl IntoView {
                     <tbody>
                         {move || ui.page.with(|p| p.as_ref().map(|p| p.rows.iter().map(|r| {
                             let id = r.fb_chat_id.clone();
-                            let id2 = id.clone();
+                            // The whole row opens on a click; the keyboard reaches it through the
+                            // button, whose click bubbles to the row.
                             view! {
-                                <tr class="clickable" tabindex="0" data-testid="conversation-row"
-                                    on:click=move |_| open(id.clone())
-                                    on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" { open(id2.clone()) }>
-                                    <td class="mono">{r.fb_chat_id.clone()}</td>
+                                <tr class="clickable" data-testid="conversation-row"
+                                    on:click=move |_| open(id.clone())>
+                                    <td><button type="button" class="link-button mono"
+                                        aria-label=format!("Open conversation {}", r.fb_chat_id)>{r.fb_chat_id.clone()}</button></td>
                                     <td class="num">{format::time(&r.first_message_time)}</td>
                                     <td class="num">{r.total_messages}</td>
                                     <td>{r.agents.join(", ")}</td>

@@ -16,9 +16,13 @@ fn Card(
 ) -> impl IntoView {
     let desc = format!("{id}-definition");
     let desc_ref = desc.clone();
+    let name = format!("{id}-label");
+    let name_ref = name.clone();
+    // Focusable so the definition shows for keyboard users too; a named group for screen readers.
     view! {
-        <div class="kpi" data-testid=id data-value=move || raw.get() tabindex="0" aria-describedby=desc_ref>
-            <div class="kpi-label">{label}</div>
+        <div class="kpi" role="group" data-testid=id data-value=move || raw.get() tabindex="0"
+            aria-labelledby=name_ref aria-describedby=desc_ref>
+            <div class="kpi-label" id=name>{label}</div>
             <div class="kpi-value">{move || value.get()}</div>
             <div class="kpi-detail">{move || detail.get()}</div>
             <div class="kpi-definition" role="tooltip" id=desc>{definition}</div>

@@ -48,6 +48,9 @@ pub fn Upload() -> impl IntoView {
             on:drop=on_drop
             aria-label="Load an export"
         >
+            {move || (!compact()).then(|| view! {
+                <h1 class="landing-title">"Customer-care metrics from your Messenger export"</h1>
+            })}
             <label class="file-button">
                 <input
                     type="file"
