@@ -135,10 +135,13 @@ pub fn open(id: String) {
 fn after_paint(ui: Ui, m: Measure) {
     let cb = Closure::once_into_js(move || {
         let t = now();
-        ui.timings.update(|tm| match m {
-            Measure::Load(start) => tm.load_ms = Some(t - start),
-            Measure::Open(start) => tm.open_ms = Some(t - start),
-            Measure::Filter(start) => tm.filter_ms = Some(t - start),
+        ui.timings.update(|tm| {
+            match m {
+                Measure::Load(start) => tm.load_ms = Some(t - start),
+                Measure::Open(start) => tm.open_ms = Some(t - start),
+                Measure::Filter(start) => tm.filter_ms = Some(t - start),
+            }
+            tm.count += 1;
         });
     });
     if let Some(w) = web_sys::window() {

@@ -120,6 +120,7 @@ pub fn App() -> impl IntoView {
             }}</span>
             <span>{move || match ui.persisted.get() { Some(true) => "storage: persistent", Some(false) => "storage: best effort", None => "" }}</span>
             <span data-testid="timings"
+                data-measured=move || ui.timings.get().count.to_string()
                 data-load-ms=move || ui.timings.get().load_ms.map(|v| format!("{v:.0}")).unwrap_or_default()
                 data-open-ms=move || ui.timings.get().open_ms.map(|v| format!("{v:.0}")).unwrap_or_default()
                 data-filter-ms=move || ui.timings.get().filter_ms.map(|v| format!("{v:.0}")).unwrap_or_default()>

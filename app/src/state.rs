@@ -40,6 +40,8 @@ pub struct Timings {
     pub open_ms: Option<f64>,
     /// From a filter change to everything redrawn.
     pub filter_ms: Option<f64>,
+    /// How many timings were taken (two runs may take the same milliseconds).
+    pub count: u32,
 }
 
 /// The opened transcript.

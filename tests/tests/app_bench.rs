@@ -9,17 +9,17 @@ use powerpulse_e2e::browser::Browser;
 use powerpulse_e2e::server::{Server, ServerOptions};
 use powerpulse_e2e::{export, workspace, TempDir};
 
-async fn timing(c: &Client, attr: &str, previous: Option<String>) -> f64 {
+/// Waits for the next timing after `previous` (the `data-measured` count) and reads `attr`.
+async fn timing(c: &Client, attr_name: &str, previous: Option<String>) -> f64 {
     let start = Instant::now();
     loop {
-        if let Ok(e) = c.find(Locator::Css("[data-testid='timings']")).await {
-            if let Ok(Some(v)) = e.attr(attr).await {
-                if !v.is_empty() && Some(&v) != previous.as_ref() {
-                    return v.parse().unwrap();
-                }
+        let measured = attr(c, "data-measured").await;
+        if measured.is_some() && measured != previous {
+            if let Some(v) = attr(c, attr_name).await.filter(|v| !v.is_empty()) {
+                return v.parse().unwrap();
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "no {attr}");
+        assert!(start.elapsed() < Duration::from_secs(120), "no {attr_name}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -56,7 +56,7 @@ async fn app_with_a_47_mb_export() {
         .unwrap();
     let mut loads = Vec::new();
     for _ in 0..3 {
-        let prev = attr(c, "data-load-ms").await;
+        let prev = attr(c, "data-measured").await;
         c.find(Locator::Css("[data-testid='file-input']"))
             .await
             .unwrap()
@@ -74,7 +74,7 @@ async fn app_with_a_47_mb_export() {
     }
     let mut filters = Vec::new();
     for agent in ["amina.k", "brian.o", "carol.w", "", "grace.a"] {
-        let prev = attr(c, "data-filter-ms").await;
+        let prev = attr(c, "data-measured").await;
         c.find(Locator::Css("[data-testid='filter-agent']"))
             .await
             .unwrap()
@@ -84,7 +84,7 @@ async fn app_with_a_47_mb_export() {
         filters.push(timing(c, "data-filter-ms", prev).await);
     }
     for topic in ["tokens", "outage", ""] {
-        let prev = attr(c, "data-filter-ms").await;
+        let prev = attr(c, "data-measured").await;
         c.find(Locator::Css("[data-testid='filter-topic']"))
             .await
             .unwrap()
