@@ -217,10 +217,16 @@ const SIGNALS: &[(u32, &[&str])] = &[
             "has been processed",
             "has been sorted",
             "has been replaced",
-            "replaced",
+            "been replaced",
+            "has replaced",
+            "have replaced",
+            "has corrected",
+            "have corrected",
+            "have refunded",
+            "has refunded",
             "has been corrected",
-            "corrected",
-            "refunded",
+            "been corrected",
+            "been refunded",
             "successfully",
             "imerudishwa",
             "imeshughulikiwa",
@@ -460,9 +466,13 @@ fn is_trivial(text: &str) -> bool {
 }
 
 /// A customer message that needs no answer: a greeting or "ok", or thanks that neither asks
-/// nor says it still fails.
+/// nor says it still fails. A bare "no" is an answer to the agent ("is it working now?").
 fn acknowledges(m: &Message, f: &MessageFacts) -> bool {
-    is_trivial(&m.text)
+    let no = m
+        .text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .eq_ignore_ascii_case("no");
+    (is_trivial(&m.text) && !no)
         || (f.signals & sig::THANKS != 0 && f.signals & sig::STILL == 0 && !m.text.contains('?'))
 }
 

@@ -154,3 +154,114 @@ fn avg_sentiment_is_the_mean_of_scored_customer_messages() {
     );
     assert_eq!(conv.summary.analysis.analyzer, "builtin");
 }
+
+#[test]
+fn three_after_a_logged_complaint_whatever_the_problem_sounded_like() {
+    // The problem was described in strong words, then logged: silence after the answer is no
+    // clear signal; the description is not the closing mood.
+    let r = analyse(vec![
+        c(
+            "10:00",
+            "No electricity in our area since 6pm. What is happening?",
+        ),
+        a(
+            "10:05",
+            "Ticket 7719023 has been raised. Technicians will be dispatched.",
+        ),
+    ]);
+    assert_eq!(r.satisfaction_score, Some(3));
+    assert_eq!(r.first_contact_resolution, Some(false), "only logged");
+}
+
+#[test]
+fn one_for_repeated_failures_while_unsolved_and_two_for_chasing() {
+    let repeated = analyse(vec![
+        c("10:00", "Hakuna stima tena, ni mara ya tatu wiki hii"),
+        a(
+            "10:05",
+            "Your complaint has been logged, reference number 4481992.",
+        ),
+    ]);
+    assert_eq!(repeated.satisfaction_score, Some(1));
+    let chased = analyse(vec![
+        c("10:00", "I bought tokens but have not received the token"),
+        c("10:20", "Hello??"),
+        a(
+            "10:30",
+            "We have forwarded the transaction to our vending team, ref number 8812201.",
+        ),
+    ]);
+    assert_eq!(chased.satisfaction_score, Some(2));
+}
+
+#[test]
+fn a_quick_burst_is_not_chasing_but_a_long_wait_is() {
+    let burst = analyse(vec![
+        c("10:00", "Hi"),
+        c("10:01", "My meter shows an error"),
+        c("10:02", "Meter number 37145982216"),
+        a(
+            "10:10",
+            "Your complaint has been logged, reference number 4481992.",
+        ),
+    ]);
+    assert_eq!(burst.satisfaction_score, Some(3));
+    let waited = analyse(vec![
+        c("10:00", "Hi"),
+        c("10:01", "My meter shows an error"),
+        c("10:50", "Meter number 37145982216"),
+        a(
+            "11:00",
+            "Your complaint has been logged, reference number 4481992.",
+        ),
+    ]);
+    assert_eq!(
+        waited.satisfaction_score,
+        Some(2),
+        "kept waiting 50 minutes"
+    );
+}
+
+#[test]
+fn thanks_after_an_answer_leaves_it_answered_but_a_bare_no_does_not() {
+    let thanked = analyse(vec![
+        c("10:00", "How do I apply for a new connection?"),
+        a("10:05", "Apply on the portal with your ID and KRA PIN."),
+        c("10:07", "Great, thank you for the quick help"),
+    ]);
+    assert_eq!(thanked.satisfaction_score, Some(5));
+    assert_eq!(thanked.first_contact_resolution, Some(true));
+    let no = analyse(vec![
+        c("10:00", "My meter is rejecting the token"),
+        a("10:05", "Kindly try loading it again. Is it working now?"),
+        c("10:07", "No"),
+    ]);
+    assert_eq!(
+        no.first_contact_resolution,
+        Some(false),
+        "the answer did not settle it"
+    );
+    assert!(no.satisfaction_score.unwrap() <= 3);
+}
+
+#[test]
+fn past_tense_fixes_count_and_promises_do_not() {
+    let fixed = analyse(vec![
+        c("10:00", "My bill is wrong"),
+        a(
+            "10:05",
+            "We have reviewed it and the bill has been corrected to 2,150.",
+        ),
+    ]);
+    assert_eq!(fixed.satisfaction_score, Some(4));
+    assert_eq!(fixed.first_contact_resolution, Some(true));
+    let promised = analyse(vec![
+        c("10:00", "The meter at my house needs a check"),
+        a("10:05", "The meter will be replaced next week."),
+    ]);
+    assert_eq!(
+        promised.satisfaction_score,
+        Some(3),
+        "a promise is not a fix"
+    );
+}
