@@ -105,6 +105,28 @@ async fn choose_file(c: &Client, path: &Path) {
         .expect("choose the file");
 }
 
+/// Opens the app and waits until it can take a file.
+async fn open_app(c: &Client, url: &str) {
+    c.goto(url).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid='file-input']"))
+        .await
+        .unwrap();
+}
+
+/// The accessibility problems of the page as it is, in light then dark, labelled with `stage`.
+async fn audit(c: &Client, stage: &str, min_text: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for dark in [false, true] {
+        let scheme = if dark { "dark" } else { "light" };
+        for p in browser::accessibility_problems(c, dark, min_text).await {
+            out.push(format!("{stage}, {scheme}: {p}"));
+        }
+    }
+    out
+}
+
 async fn datasets(c: &Client) -> usize {
     c.find_all(Locator::Css(
         "[data-testid='dataset-select'] option[value]:not([value=''])",
@@ -144,12 +166,7 @@ async fn dashboard_end_to_end() {
     let mut server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
     let c = &b.client;
-    c.goto(&server.url).await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid='file-input']"))
-        .await
-        .unwrap();
+    open_app(c, &server.url).await;
 
     // 1. A generated export through the file input: KPIs equal to the CLI's.
     choose_file(c, &file).await;
@@ -351,34 +368,14 @@ async fn the_dashboard_is_accessible_in_light_and_dark() {
     let server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
     let c = &b.client;
-    c.goto(&server.url).await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid='file-input']"))
-        .await
-        .unwrap();
-    let mut problems = Vec::new();
-    for dark in [false, true] {
-        for p in browser::accessibility_problems(c, dark, 3).await {
-            problems.push(format!(
-                "empty page, {}: {p}",
-                if dark { "dark" } else { "light" }
-            ));
-        }
-    }
+    open_app(c, &server.url).await;
+    let mut problems = audit(c, "empty page", 3).await;
     choose_file(c, &file).await;
     wait_for(c, "after loading", Duration::from_secs(60), |k| {
         k[0].is_some()
     })
     .await;
-    for dark in [false, true] {
-        for p in browser::accessibility_problems(c, dark, 200).await {
-            problems.push(format!(
-                "dashboard, {}: {p}",
-                if dark { "dark" } else { "light" }
-            ));
-        }
-    }
+    problems.extend(audit(c, "dashboard", 200).await);
     c.find(Locator::Css("[data-testid='conversation-row']"))
         .await
         .unwrap()
@@ -390,14 +387,7 @@ async fn the_dashboard_is_accessible_in_light_and_dark() {
         .for_element(Locator::Css("[data-testid='transcript']"))
         .await
         .unwrap();
-    for dark in [false, true] {
-        for p in browser::accessibility_problems(c, dark, 200).await {
-            problems.push(format!(
-                "transcript, {}: {p}",
-                if dark { "dark" } else { "light" }
-            ));
-        }
-    }
+    problems.extend(audit(c, "transcript", 200).await);
     assert!(
         problems.is_empty(),
         "{} accessibility problems:\n{}",
@@ -420,12 +410,7 @@ async fn analyse_with_ai_through_the_server() {
     std::fs::write(&file, export(150, 52)).unwrap();
     let b = Browser::start().await;
     let c = &b.client;
-    c.goto(&server.url).await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("[data-testid='file-input']"))
-        .await
-        .unwrap();
+    open_app(c, &server.url).await;
     choose_file(c, &file).await;
     wait_for(c, "after loading", Duration::from_secs(60), |k| {
         k[0].is_some()
