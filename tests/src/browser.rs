@@ -1,5 +1,6 @@
 //! Headless Chromium driven through chromedriver (WebDriver) with fantoccini.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,8 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, so that the browser it starts can be ended with it.
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let profile = TempDir::new("profile");
@@ -103,7 +106,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        // Killing chromedriver alone leaves Chromium running: end its whole process group.
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory is touched.
+        unsafe {
+            libc::kill(-(self.driver.id() as i32), libc::SIGKILL);
+        }
         let _ = self.driver.wait();
     }
 }
