@@ -10,7 +10,7 @@ use powerpulse_shared::csv_out::{self, ExportType};
 use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
 use powerpulse_shared::{
-    agent_metrics, apply_ai_to_conversation, compute_metrics, daily_metrics, process, AiFields,
+    agent_metrics, apply_ai_to_conversation, compute_metrics, daily_metrics, process, AiAnalysis,
     ConversationInput, Dataset, Filter, MessageRecord, Options,
 };
 use rexie::{ObjectStore, Rexie, TransactionMode};
@@ -637,15 +637,19 @@ mod ai_impl {
                             r.satisfaction_confidence,
                         ) {
                             ("done", Some(score), Some(conf)) => {
-                                let fields = AiFields {
+                                let ai = AiAnalysis {
                                     satisfaction_score: score,
                                     satisfaction_confidence: conf,
                                     first_contact_resolution: r.first_contact_resolution,
                                     topics: r.topics.clone(),
                                     sentiment: r.sentiment.clone(),
-                                    customer_message_indices: r.customer_message_indices.clone(),
                                 };
-                                apply_ai_to_conversation(c, &fields, &resp.analyzer);
+                                apply_ai_to_conversation(
+                                    c,
+                                    &ai,
+                                    &r.customer_message_indices,
+                                    &resp.analyzer,
+                                );
                                 done += 1;
                             }
                             _ => failed += 1,

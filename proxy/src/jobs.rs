@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use powerpulse_shared::{apply_ai, AiFields};
+use powerpulse_shared::apply_ai;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -71,16 +71,8 @@ pub fn merge_analysis(
         .filter(|m| m.role == "customer")
         .collect();
     let mut scores: Vec<Option<f64>> = customers.iter().map(|m| m.sentiment).collect();
-    let fields = AiFields {
-        satisfaction_score: a.satisfaction_score,
-        satisfaction_confidence: a.satisfaction_confidence,
-        first_contact_resolution: a.first_contact_resolution,
-        topics: a.topics.clone(),
-        sentiment: a.sentiment.clone(),
-        customer_message_indices: customer_sent.to_vec(),
-    };
     let mut summary = item.summary.clone();
-    apply_ai(&mut summary, &mut scores, &fields, label);
+    apply_ai(&mut summary, &mut scores, a, customer_sent, label);
     let sentiments = customer_sent
         .iter()
         .filter_map(|&i| Some((customers.get(i)?.seq, scores[i])))

@@ -63,7 +63,7 @@ impl ConversationInput {
 
 /// An AI provider's analysis of one conversation, already validated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AiFields {
+pub struct AiAnalysis {
     /// 1..=5.
     pub satisfaction_score: u8,
     /// 0..=1.
@@ -72,18 +72,25 @@ pub struct AiFields {
     pub first_contact_resolution: Option<bool>,
     /// 1..=5 lowercase labels.
     pub topics: Vec<String>,
-    /// Sentiment of the customer messages listed in `customer_message_indices`.
+    /// Sentiment of each customer message the AI saw (none without sentiment), in the order
+    /// they were sent.
     pub sentiment: Vec<Option<f64>>,
-    /// Which customer messages (index among the conversation's customer messages) the AI saw;
-    /// long conversations are trimmed, and the messages it did not see keep their score.
-    pub customer_message_indices: Vec<usize>,
 }
 
 /// Puts an AI analysis in place of the built-in one: the customer messages' scores it covers
 /// (`scores` holds every customer message's score, in order, and is updated), the sentiment
 /// counts and average recomputed from them, the analyzer label, and the status complete.
-pub fn apply_ai(summary: &mut Summary, scores: &mut [Option<f64>], ai: &AiFields, analyzer: &str) {
-    for (&i, v) in ai.customer_message_indices.iter().zip(&ai.sentiment) {
+/// `seen` says which customer messages (index among the conversation's customer messages) the
+/// AI saw, in the order of `ai.sentiment`: long conversations are trimmed, and the messages it
+/// did not see keep their score.
+pub fn apply_ai(
+    summary: &mut Summary,
+    scores: &mut [Option<f64>],
+    ai: &AiAnalysis,
+    seen: &[usize],
+    analyzer: &str,
+) {
+    for (&i, v) in seen.iter().zip(&ai.sentiment) {
         if let Some(slot) = scores.get_mut(i) {
             *slot = *v;
         }
@@ -106,14 +113,19 @@ pub fn apply_ai(summary: &mut Summary, scores: &mut [Option<f64>], ai: &AiFields
 }
 
 /// [`apply_ai`] on a whole conversation (its messages' scores updated in place).
-pub fn apply_ai_to_conversation(c: &mut Conversation, ai: &AiFields, analyzer: &str) {
+pub fn apply_ai_to_conversation(
+    c: &mut Conversation,
+    ai: &AiAnalysis,
+    seen: &[usize],
+    analyzer: &str,
+) {
     let mut scores: Vec<Option<f64>> = c
         .messages
         .iter()
         .filter(|m| m.role == Role::Customer)
         .map(|m| m.sentiment)
         .collect();
-    apply_ai(&mut c.summary, &mut scores, ai, analyzer);
+    apply_ai(&mut c.summary, &mut scores, ai, seen, analyzer);
     for (m, s) in c
         .messages
         .iter_mut()
@@ -138,15 +150,14 @@ mod ai_tests {
         let mut d = crate::process(e, &crate::Options::default()).unwrap();
         let c = &mut d.conversations[0];
         let kept = c.messages[0].sentiment;
-        let ai = AiFields {
+        let ai = AiAnalysis {
             satisfaction_score: 5,
             satisfaction_confidence: 0.9,
             first_contact_resolution: Some(true),
             topics: vec!["outage".into()],
             sentiment: vec![Some(0.8)],
-            customer_message_indices: vec![1],
         };
-        apply_ai_to_conversation(c, &ai, "gemini:m");
+        apply_ai_to_conversation(c, &ai, &[1], "gemini:m");
         assert_eq!(c.messages[0].sentiment, kept);
         assert_eq!(c.messages[2].sentiment, Some(0.8));
         assert_eq!(c.summary.analysis.analyzer, "gemini:m");

@@ -43,7 +43,9 @@ pub mod time;
 pub mod topics;
 pub mod tz;
 
-pub use ai::{apply_ai, apply_ai_to_conversation, AiFields, ConversationInput, Speaker, TurnText};
+pub use ai::{
+    apply_ai, apply_ai_to_conversation, AiAnalysis, ConversationInput, Speaker, TurnText,
+};
 pub use analyzer::{BuiltinAnalyzer, BUILTIN};
 pub use cleaning::{CleaningOptions, CleaningReport, Filtered};
 pub use conversation::{

@@ -1,7 +1,6 @@
 //! What is sent to the AI and what is accepted back: a compact, trimmed, optionally redacted
 //! transcript per conversation, one rubric per call, and strict validation of every result.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Bumped whenever the instructions or the output format change: cached analyses made with
@@ -15,7 +14,7 @@ pub const KEEP_LAST: usize = 8;
 /// Characters kept of one message.
 pub const MAX_MESSAGE_CHARS: usize = 600;
 
-pub use powerpulse_shared::ai::{ConversationInput, Speaker, TurnText};
+pub use powerpulse_shared::ai::{AiAnalysis, ConversationInput, Speaker, TurnText};
 
 /// A conversation as it will be sent: trimmed, redacted, with the map back to its messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,21 +180,6 @@ pub fn batch_text(batch: &[Prepared]) -> String {
         s.push_str(&p.text);
     }
     s
-}
-
-/// One validated result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AiAnalysis {
-    /// 1..=5.
-    pub satisfaction_score: u8,
-    /// 0..=1.
-    pub satisfaction_confidence: f64,
-    /// FCR, or none when the chat holds no issue.
-    pub first_contact_resolution: Option<bool>,
-    /// 1..=5 lowercase labels.
-    pub topics: Vec<String>,
-    /// Per customer message sent (see [`Prepared::customer_sent`]); none without sentiment.
-    pub sentiment: Vec<Option<f64>>,
 }
 
 /// Checks one returned item against the schema and ranges; the error says what is wrong.
