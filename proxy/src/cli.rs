@@ -1,13 +1,14 @@
 //! The command line: `serve` (default), `healthcheck`, `metrics`, `export`, `analyze`,
-//! `sentiment`, `generate`.
+//! `evaluate`, `sentiment`, `generate`.
 //!
 //! Exit status: 0 on success, 2 on bad input or usage, with a one-line message on stderr.
 
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use powerpulse_shared::csv_out::{self, ExportType};
+use powerpulse_shared::evaluate;
 use powerpulse_shared::synth::{generate, SynthOptions};
 use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, MessageRecord, Options};
 
@@ -72,6 +73,24 @@ pub enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         filter: FilterArgs,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
+    /// Score an analysis of an export against reference labels (satisfaction kappa, FCR
+    /// balanced accuracy, topic hit, CSAT % and FCR %, sentiment r; overall and per language).
+    Evaluate {
+        /// The export (JSON).
+        file: PathBuf,
+        /// The labels (JSON: chat id -> satisfaction, fcr, topics, customer_sentiment, language).
+        #[arg(long)]
+        labels: PathBuf,
+        /// A conversations CSV (as the server and the app export it) to evaluate instead of the
+        /// built-in analyzer, e.g. a stored AI analysis.
+        #[arg(long)]
+        analysis: Option<PathBuf>,
+        /// Print the evaluation as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         pipeline: PipelineArgs,
     },
@@ -171,8 +190,7 @@ impl PipelineArgs {
 
 /// Reads and processes an export; errors name the file and, for JSON, the place.
 pub fn load(path: &PathBuf, opts: &Options) -> Result<Dataset, CliError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_file(path)?;
     process(&bytes, opts).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
 }
 
@@ -263,6 +281,23 @@ pub fn run(command: Command) -> Result<(), CliError> {
             let bytes = export_bytes(&d, &f, t);
             write_output(output.as_ref(), &bytes)?;
         }
+        Command::Evaluate {
+            file,
+            labels,
+            analysis,
+            json,
+            pipeline,
+        } => {
+            let e = evaluation(&file, &labels, analysis.as_ref(), &pipeline)?;
+            let mut out = io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &e).map_err(io::Error::from)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{e}")?;
+            }
+            out.flush()?;
+        }
         Command::Sentiment => {
             let a = SentimentAnalyzer::care();
             let stdin = io::stdin().lock();
@@ -295,6 +330,31 @@ pub fn run(command: Command) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+fn in_file(p: &Path) -> impl Fn(String) -> CliError + '_ {
+    move |e| CliError::Input(format!("{}: {e}", p.display()))
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Evaluates the built-in analysis of an export, or a stored analysis CSV, against labels.
+fn evaluation(
+    file: &PathBuf,
+    labels: &PathBuf,
+    analysis: Option<&PathBuf>,
+    pipeline: &PipelineArgs,
+) -> Result<evaluate::Evaluation, CliError> {
+    let labels = evaluate::parse_labels(&read_file(labels)?).map_err(in_file(labels))?;
+    // The export is read even when a stored analysis is given: a broken export is an error.
+    let dataset = load(file, &pipeline.to_options()?)?;
+    let predictions = match analysis {
+        Some(csv) => evaluate::predictions_from_csv(&read_file(csv)?).map_err(in_file(csv))?,
+        None => evaluate::predictions_of(dataset.summaries()),
+    };
+    Ok(evaluate::evaluate(&labels, &predictions))
 }
 
 /// The CSV bytes of an export type over a dataset.

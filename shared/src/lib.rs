@@ -30,6 +30,7 @@ pub mod cleaning;
 pub mod conversation;
 pub mod csv_out;
 pub mod error;
+pub mod evaluate;
 pub mod export;
 pub mod filters;
 pub mod list;
