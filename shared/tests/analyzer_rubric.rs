@@ -39,19 +39,74 @@ fn four_silence_after_a_concrete_fix() {
 }
 
 #[test]
-fn three_silence_after_a_routine_answer() {
+fn three_when_a_question_is_only_referred_elsewhere() {
     let r = analyse(vec![
-        c("10:00", "How do I apply for a new connection?"),
+        c("10:00", "How much is a new connection?"),
         a(
             "10:05",
-            "You can apply online through our portal or visit any of our offices.",
+            "New connection inquiries are handled at our offices, please visit the nearest office.",
         ),
     ]);
     assert_eq!(r.satisfaction_score, Some(3));
     assert_eq!(
         r.first_contact_resolution,
-        Some(true),
-        "the question was answered"
+        Some(false),
+        "a referral does not answer the question"
+    );
+}
+
+#[test]
+fn four_when_a_question_is_answered() {
+    let r = analyse(vec![
+        c("10:00", "How do I apply for a new connection?"),
+        a(
+            "10:05",
+            "Fill in the application form at any office and bring the following documents: your ID and KRA PIN.",
+        ),
+    ]);
+    assert_eq!(r.satisfaction_score, Some(4));
+    assert_eq!(r.first_contact_resolution, Some(true));
+}
+
+#[test]
+fn logged_only_answers_are_not_resolutions() {
+    for answer in [
+        "Your complaint has been logged under reference number 45405271 and forwarded to our technical team.",
+        "Kindly share your meter number so we can assist you further.",
+        "We are following up with our technical team, kindly bear with us.",
+    ] {
+        let r = analyse(vec![c("10:00", "Hatuna stima since morning"), a("10:05", answer)]);
+        assert_eq!(r.first_contact_resolution, Some(false), "{answer}");
+        assert_eq!(r.satisfaction_score, Some(3), "{answer}");
+        assert!(r.topics.contains(&"outage".to_owned()), "{answer}");
+    }
+}
+
+#[test]
+fn days_in_the_dark_unsolved_is_one_even_when_calm() {
+    let r = analyse(vec![
+        c("10:00", "Blackout for the past 3 days"),
+        a("10:09", "Hello, please provide your account number and location."),
+    ]);
+    assert_eq!(r.satisfaction_score, Some(1));
+    assert_eq!(r.first_contact_resolution, Some(false));
+}
+
+#[test]
+fn coming_back_the_next_morning_is_not_first_contact() {
+    let e = json!({ "chat": [
+        c("10:00", "Nimelipa token na sijapata"),
+        a("10:05", "Kindly receive your token: 1668 1610 2476 9594 3313"),
+        json!({"MESSAGE_CONTENT": "Paid again today and no token", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-13T08:00:00.000Z"}),
+        json!({"MESSAGE_CONTENT": "Kindly share your meter number.", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-08-13T08:10:00.000Z", "AGENT_USERNAME": "amina"}),
+    ]});
+    let d = process(e.to_string().as_bytes(), &Options::default()).unwrap();
+    let r = &d.conversations[0].summary.analysis;
+    assert_eq!(r.first_contact_resolution, Some(false));
+    assert_eq!(
+        r.satisfaction_score,
+        Some(1),
+        "came back reporting the failure again"
     );
 }
 
