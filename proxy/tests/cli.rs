@@ -269,3 +269,162 @@ fn generate_is_deterministic() {
     let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
     assert_eq!(v.as_object().unwrap().len(), 20);
 }
+
+fn real(half: &str) -> (String, String) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../eval");
+    (
+        format!("{dir}/kenya-{half}.json"),
+        format!("{dir}/kenya-{half}.labels.json"),
+    )
+}
+
+fn evaluation_json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn evaluate_scores_the_builtin_analyzer_against_labels() {
+    let (export, labels) = real("a");
+    let json = evaluation_json(&["evaluate", &export, "--labels", &labels, "--json"]);
+    let d =
+        powerpulse_shared::process(&std::fs::read(&export).unwrap(), &Default::default()).unwrap();
+    let l = powerpulse_shared::evaluate::parse_labels(&std::fs::read(&labels).unwrap()).unwrap();
+    let expected = powerpulse_shared::evaluate::evaluate(
+        &l,
+        &powerpulse_shared::evaluate::predictions_of(d.summaries()),
+    );
+    // Both sides through the same JSON parser (it may round the last digit of a float).
+    let expected: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
+    assert_eq!(json, expected);
+    assert_eq!(json["labelled"], 140);
+    for lang in ["en", "mixed", "sw"] {
+        assert!(
+            json["by_language"][lang]["n"].as_u64().unwrap() > 0,
+            "{lang}"
+        );
+    }
+    let text = String::from_utf8(run(&["evaluate", &export, "--labels", &labels]).stdout).unwrap();
+    for needle in [
+        "kappa",
+        "balanced accuracy",
+        "topic hit",
+        "CSAT %",
+        "FCR %",
+        "sentiment r",
+        "language sw",
+        "by confidence",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn evaluate_reads_a_stored_analysis_csv() {
+    let (export, labels) = real("b");
+    // The CSV the CLI (and the server and the app) export scores as the analysis it holds.
+    let csv = tmp(
+        "b-conversations.csv",
+        &run(&["export", &export, "--type", "conversations"]).stdout,
+    );
+    let builtin = evaluation_json(&["evaluate", &export, "--labels", &labels, "--json"]);
+    let stored = evaluation_json(&[
+        "evaluate",
+        &export,
+        "--labels",
+        &labels,
+        "--analysis",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    for path in ["kappa", "exact", "confusion"] {
+        assert_eq!(
+            stored["overall"]["satisfaction"][path],
+            builtin["overall"]["satisfaction"][path]
+        );
+    }
+    assert_eq!(stored["overall"]["fcr"], builtin["overall"]["fcr"]);
+    assert_eq!(
+        stored["overall"]["topic_hit"],
+        builtin["overall"]["topic_hit"]
+    );
+    let r = |v: &serde_json::Value| v["overall"]["sentiment_r"].as_f64().unwrap();
+    assert!(
+        (r(&stored) - r(&builtin)).abs() < 1e-3,
+        "CSV rounds to 4 decimals"
+    );
+
+    // An analysis that says exactly what the labels say scores perfectly.
+    let l: serde_json::Value = serde_json::from_slice(&std::fs::read(&labels).unwrap()).unwrap();
+    let mut perfect = String::from(
+        "chat_id,satisfaction_score,satisfaction_confidence,avg_sentiment,first_contact_resolution,common_topics\n",
+    );
+    for (id, label) in l.as_object().unwrap() {
+        let fcr = label["fcr"]
+            .as_bool()
+            .map(|b| b.to_string())
+            .unwrap_or_default();
+        let topics: Vec<&str> = label["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        perfect += &format!(
+            "{id},{},0.9,{},{fcr},{}\n",
+            label["satisfaction"],
+            label["customer_sentiment"],
+            topics.join("; ")
+        );
+    }
+    let csv = tmp("perfect.csv", perfect.as_bytes());
+    let e = evaluation_json(&[
+        "evaluate",
+        &export,
+        "--labels",
+        &labels,
+        "--analysis",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(e["overall"]["satisfaction"]["kappa"], 1.0);
+    assert_eq!(e["overall"]["fcr"]["balanced_accuracy"], 1.0);
+    assert_eq!(e["overall"]["topic_hit"], 1.0);
+    assert_eq!(e["overall"]["sentiment_r"], 1.0);
+    assert_eq!(
+        e["overall"]["csat"]["predicted"],
+        e["overall"]["csat"]["labelled"]
+    );
+}
+
+#[test]
+fn evaluate_refuses_bad_labels_and_analyses_in_one_line() {
+    let (export, labels) = real("a");
+    let bad = tmp("bad.labels.json", br#"{"x": {"satisfaction": 9, "fcr": null, "topics": [], "customer_sentiment": 0, "language": "en"}}"#);
+    assert_refused(
+        &run(&["evaluate", &export, "--labels", bad.to_str().unwrap()]),
+        "satisfaction 9",
+    );
+    let csv = tmp("bad.csv", b"chat_id,satisfaction_score,satisfaction_confidence,avg_sentiment,first_contact_resolution,common_topics\nx,4,0.5,0.1,maybe,outage\n");
+    assert_refused(
+        &run(&[
+            "evaluate",
+            &export,
+            "--labels",
+            &labels,
+            "--analysis",
+            csv.to_str().unwrap(),
+        ]),
+        "line 2, first_contact_resolution",
+    );
+    assert_refused(
+        &run(&["evaluate", &export, "--labels", "/no/such/labels.json"]),
+        "cannot read",
+    );
+}

@@ -118,7 +118,11 @@ mod tests {
         assert!(Taxonomy::parse("nolabel").unwrap_err().contains("line 1"));
         assert!(Taxonomy::parse("a: ,").is_err());
         assert!(Taxonomy::parse("# only comments").is_err());
-        assert_eq!(Taxonomy::default().rules.len(), 8, "the labelled set's topics but the fallback");
+        assert_eq!(
+            Taxonomy::default().rules.len(),
+            8,
+            "the labelled set's topics but the fallback"
+        );
     }
 
     #[test]

@@ -86,7 +86,10 @@ fn logged_only_answers_are_not_resolutions() {
 fn days_in_the_dark_unsolved_is_one_even_when_calm() {
     let r = analyse(vec![
         c("10:00", "Blackout for the past 3 days"),
-        a("10:09", "Hello, please provide your account number and location."),
+        a(
+            "10:09",
+            "Hello, please provide your account number and location.",
+        ),
     ]);
     assert_eq!(r.satisfaction_score, Some(1));
     assert_eq!(r.first_contact_resolution, Some(false));

@@ -33,9 +33,17 @@ fn check(name: &str, e: &Evaluation, floors: &Floors) {
     let failures: Vec<String> = [
         ("satisfaction kappa", o.satisfaction.kappa, floors.kappa),
         ("satisfaction exact", o.satisfaction.exact, floors.exact),
-        ("FCR balanced accuracy", o.fcr.balanced_accuracy, floors.balanced_accuracy),
+        (
+            "FCR balanced accuracy",
+            o.fcr.balanced_accuracy,
+            floors.balanced_accuracy,
+        ),
         ("topic hit", o.topic_hit, floors.topic_hit),
-        ("sentiment r", o.sentiment_r.unwrap_or(0.0), floors.sentiment_r),
+        (
+            "sentiment r",
+            o.sentiment_r.unwrap_or(0.0),
+            floors.sentiment_r,
+        ),
         (
             "CSAT % closeness",
             -(o.csat.predicted - o.csat.labelled).abs(),
