@@ -2,7 +2,9 @@
 //! seed on every platform. Exports are messy the way real ones are: null contents (stickers,
 //! images), personalised autoresponses mentioning `*977#`, agent replies that also mention it,
 //! page broadcasts, duplicates, unsorted arrays, customers who come back days later, several
-//! agents (some with only an email), English, Swahili and Sheng, and a few broken records.
+//! agents (some with only an email), English, Swahili and Sheng, and a few broken records. Its
+//! phrasings and its mix of endings follow a real export (`eval/`): mostly logged complaints,
+//! requests for details and unanswered chats, about one in five solved at first contact.
 
 use std::fmt::Write as _;
 
@@ -115,6 +117,13 @@ const OUTAGE: Scenario = Scenario {
         "Aki hii stima imeenda tena, ni mara ya tatu wiki hii",
         "Blackout in Kisumu Milimani since 2pm, please help",
         "There is no power at my place, neighbours have power",
+        "Good morning we don't have power since 5am",
+        "Hi KPLC, hatuna stima",
+        "Hamna sitima huku Githurai since jana",
+        "Kindly restore power in Kayole junction, it has been off since yesterday",
+        "The power is dim and the lights keep going on and off",
+        "Blackout for the past 3 days, please do something",
+        "Ruaka again, every night no electricity. What could be the issue?",
     ],
     details: &[
         "Account number 1234567-01",
@@ -127,6 +136,8 @@ const OUTAGE: Scenario = Scenario {
     ],
     agent_first: &[
         "Sorry for the inconvenience. Kindly share your meter number and location.",
+        "Hello, please provide your account/meter number, a brief description of the location and phone number for assistance.",
+        "Hello, kindly share your meter/account number with us so we can assist you further.",
         "Pole sana kwa usumbufu. Tafadhali tuma meter number na eneo lako.",
         "We are sorry about that. May we have your account number and nearest landmark?",
     ],
@@ -139,6 +150,10 @@ const OUTAGE: Scenario = Scenario {
         "Your complaint has been logged, reference number 4481992. Our technical team will attend to it.",
         "We have escalated this to the regional team, ref no 5520017. Kindly be patient.",
         "Ticket 7719023 has been raised. Technicians will be dispatched.",
+        "Hello, inconvenience is highly regretted. We have booked the complaint under reference number 53424433 for assistance.",
+        "Your complaint has been logged under reference number 45405271 and forwarded to our technical team.",
+        "Kindly allow us to follow up on this to ensure you're back on supply as soon as possible.",
+        "We are actively following up with our technical team. We appreciate your patience.",
     ],
 };
 
@@ -150,6 +165,10 @@ const TOKENS: Scenario = Scenario {
         "Please help, I paid for tokens 2 hours ago and nothing",
         "My meter is rejecting the token, it says invalid",
         "Nilituma pesa for tokens but haijafika, naomba msaada",
+        "Have paid but I have not received the token numbers",
+        "I have purchased tokens na hazijakam 30mins later",
+        "Bought token yet to receive units",
+        "Transaction failed. The format of your account number is incorrect.",
     ],
     details: &[
         "Mpesa code QKT7H2LMN9",
@@ -163,15 +182,18 @@ const TOKENS: Scenario = Scenario {
         "Kindly share the Mpesa confirmation code and meter number.",
         "Sorry for the delay. Please share the transaction code so we can check.",
         "Tafadhali tuma Mpesa code na meter number tuangalie.",
+        "Hello, kindly share your meter/account number with us so we can assist you further. You can also check your last three token transactions by dialing *977#.",
     ],
     agent_fix: &[
         "Your token is 1234 5678 9012 3456 7890 for 31.4 units. Kindly load it.",
         "Here is your token: 5521 0093 4412 8876 1204. You can also dial *977# to get your last tokens.",
         "Token yako ni 4410 2291 0038 5576 9921. Asante kwa subira.",
+        "Hello, apologies for the delay, kindly receive your token: 6185-3180-4271-5757-2210.",
     ],
     agent_logged: &[
         "We have forwarded the transaction to our vending team, ref number 8812201.",
         "The payment has been escalated for reconciliation, it will be sorted within 24 hours.",
+        "Hello. We are experiencing a system error and are working on it. Please try to purchase again at 2 am.",
     ],
 };
 
@@ -516,13 +538,15 @@ fn chat(rng: &mut Rng, opts: &SynthOptions, n: usize) -> (Vec<Msg>, Outcome, boo
     let name = *rng.pick(NAMES);
     let agent = Some(*rng.pick(AGENTS));
     let second_agent = Some(*rng.pick(AGENTS));
+    // The mix of a real utility's export (eval/): about one chat in five is solved at first
+    // contact; most end at a request for details, a logged complaint or no answer at all.
     let outcome = match rng.below(100) {
-        0..=29 => Outcome::Happy,
-        30..=44 => Outcome::SilentFix,
-        45..=59 => Outcome::Logged,
-        60..=71 => Outcome::Still,
-        72..=79 => Outcome::Angry,
-        80..=87 => Outcome::Unanswered,
+        0..=9 => Outcome::Happy,
+        10..=21 => Outcome::SilentFix,
+        22..=51 => Outcome::Logged,
+        52..=63 => Outcome::Still,
+        64..=71 => Outcome::Angry,
+        72..=91 => Outcome::Unanswered,
         _ => Outcome::GreetingOnly,
     };
     let sc = *rng.pick(SCENARIOS);

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 /// Bumped whenever the instructions or the output format change: cached analyses made with
 /// another version are not reused.
-pub const PROMPT_VERSION: &str = "pp-1";
+pub const PROMPT_VERSION: &str = "pp-2";
 
 /// Messages kept from the start and from the end of a long conversation.
 pub const KEEP_FIRST: usize = 4;
@@ -120,20 +120,29 @@ pub fn prepare(c: &ConversationInput, short_id: &str, redacting: bool) -> Prepar
     }
 }
 
-/// The instructions: the rubric of the metric definitions, the same for every call.
+/// The instructions: the rubric of the metric definitions with the same decisions the built-in
+/// analyzer takes (docs/definitions.md section 5), the same for every call, so that built-in and
+/// AI answers mean the same thing.
 pub const INSTRUCTIONS: &str = "You analyse customer-care chats of an electricity utility in Kenya (English, Swahili, Sheng). \
 Each chat starts with '### <id>'; 'C:' lines are the customer, 'A:' lines the agent. For every chat return one result with: \
-satisfaction_score (integer 1-5, at the end of the chat: 5 = explicitly happy or thankful and the problem solved; \
+satisfaction_score (integer 1-5, judged from the situation at the end of the chat, not only the tone: \
+5 = explicitly happy or thankful and the problem solved; \
 4 = solved or fully answered, customer neutral to positive, including silence after a concrete fix such as a token delivered; \
-3 = no clear signal: silence after a routine answer, greetings only, thanks while the problem is not solved; \
-2 = not solved and the customer is frustrated, kept waiting, chasing or repeating; \
-1 = angry, insulting, threatening, or reporting repeated failures), \
-satisfaction_confidence (0-1), \
-first_contact_resolution (true: solved or fully answered within this chat - token or codes delivered, question answered, customer confirms it works; \
-false: still not working, or the agent only logged a complaint or gave a reference number without a confirmed fix; \
+3 = no clear signal: silence after a routine answer, after a request for details or after a logged complaint, greetings only, thanks while the problem is not solved; \
+2 = not solved and the customer is frustrated, kept waiting, chasing, repeating the message or coming back; \
+1 = angry, insulting, threatening, or reporting repeated failures, or (even calmly) two days or more without power that are not solved), \
+satisfaction_confidence (0-1: how sure you are), \
+first_contact_resolution (true only when the issue was solved or fully answered at the first contact: a token or KCT code delivered, \
+a question answered with the information asked for, a fault fixed, or the customer confirms it works; \
+false when the agent only asked for details (meter number, location), logged or forwarded a complaint, gave a reference number, \
+promised follow-up, asked for patience or referred the customer to an office, e-mail or WhatsApp; \
+false when no agent answered, when the customer says it still does not work, or when the customer comes back the next day or later; \
 null: no actual issue - greetings only, 'Get started', spam), \
-topics (1-5 short lowercase labels, e.g. outage, tokens, billing, payment, meter, new connection, account, safety, voltage, service), \
-sentiment (one number from -1 to 1 per 'C:' line, in order, null when the line carries no sentiment). \
+topics (1-3 of exactly these labels: outage (no power, low or dim voltage, surges, transformers), tokens, \
+billing (bills, payments, refunds, tariffs, balances), meter (meter faults, CIU, KCT update codes), connection (new connections), \
+account, safety, feedback (complaints about the service itself), other), \
+sentiment (one number from -1 to 1 per 'C:' line, in order, for the customer's tone including the situation described: \
+a polite request after days without power is negative; null when the line carries no sentiment, such as a number or a greeting). \
 Answer with JSON only.";
 
 /// The JSON schema of the answer (OpenAI strict structured output, Gemini responseSchema).
@@ -265,6 +274,25 @@ pub fn validate(v: &Value, expected_sentiments: usize) -> Result<AiAnalysis, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instructions_state_the_builtin_analyzers_decisions() {
+        for topic in powerpulse_shared::evaluate::LABEL_TOPICS {
+            assert!(INSTRUCTIONS.contains(topic), "topic {topic} missing");
+        }
+        for decision in [
+            "only asked for details",
+            "gave a reference number",
+            "promised follow-up",
+            "referred the customer to an office",
+            "no agent answered",
+            "comes back the next day",
+            "two days or more without power",
+            "a token or KCT code delivered",
+        ] {
+            assert!(INSTRUCTIONS.contains(decision), "{decision:?} missing");
+        }
+    }
 
     fn conv(n: usize) -> ConversationInput {
         ConversationInput {
