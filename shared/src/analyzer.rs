@@ -380,7 +380,6 @@ fn tone(lexicon: Option<f64>, signals: u32) -> Option<f64> {
         (sig::STILL, -0.25),
         (sig::REPEATED, -0.2),
         (sig::LONG_WAIT, -0.25),
-        (sig::DARK, -0.15),
         (sig::PROBLEM, -0.15),
         (sig::THANKS, 0.2),
         (sig::CONFIRM, 0.3),
