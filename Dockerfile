@@ -3,7 +3,10 @@
 # needs no curl (`powerpulse healthcheck` calls /health).
 #
 #   docker build -t powerpulse .
-#   docker run -p 8000:8000 -v powerpulse-data:/data powerpulse
+#   docker run -p 8000:8000 -e API_TOKEN=<a long random token> -v powerpulse-data:/data powerpulse
+#
+# The image listens on 0.0.0.0, so the server refuses to start without API_TOKEN (every /api
+# call then needs `Authorization: Bearer <token>`); ALLOW_UNAUTHENTICATED=true overrides that.
 
 FROM rust:1-bookworm AS build
 WORKDIR /src

@@ -28,7 +28,7 @@ fn init_logs() {
 /// `powerpulse serve`.
 pub fn serve() -> i32 {
     init_logs();
-    let config = match Config::from_env() {
+    let config = match Config::from_env().and_then(|c| c.check_exposure().map(|()| c)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("powerpulse: {e}");

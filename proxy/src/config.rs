@@ -111,8 +111,11 @@ pub struct Config {
     pub app_dir: PathBuf,
     /// AI settings.
     pub ai: AiConfig,
-    /// `WORKER_ID`: names this instance in job claims (default: host and process id).
+    /// `WORKER_ID`: names this instance in job claims (default: host, process id and a random
+    /// suffix, so replicas that share a host name or a pid never share an identity).
     pub worker_id: String,
+    /// `ALLOW_UNAUTHENTICATED`: serve a non-loopback address without `API_TOKEN` (off).
+    pub allow_unauthenticated: bool,
 }
 
 /// A configuration problem, named with its variable.
@@ -134,6 +137,22 @@ fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError
             .parse()
             .map_err(|_| ConfigError(format!("{name}: invalid value {v:?}"))),
     }
+}
+
+/// `pp-<host>-<pid>-<random>`: two replicas of one image (same pid 1, maybe the same host name)
+/// still differ.
+fn default_worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "pp-{host}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 impl Config {
@@ -230,8 +249,29 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("dist")),
             ai,
-            worker_id: var("WORKER_ID").unwrap_or_else(|| format!("pp-{}", std::process::id())),
+            worker_id: var("WORKER_ID").unwrap_or_else(default_worker_id),
+            allow_unauthenticated: parsed("ALLOW_UNAUTHENTICATED", false)?,
         })
+    }
+
+    /// Refuses to serve every transcript and the AI key to the network: a non-loopback
+    /// address needs `API_TOKEN`, unless `ALLOW_UNAUTHENTICATED=true` says so explicitly.
+    pub fn check_exposure(&self) -> Result<(), ConfigError> {
+        if self.addr.ip().is_loopback() || self.api_token.is_some() {
+            return Ok(());
+        }
+        if self.allow_unauthenticated {
+            tracing::warn!(
+                addr = %self.addr,
+                "serving a non-loopback address without API_TOKEN (ALLOW_UNAUTHENTICATED=true): anyone who reaches it can read every conversation"
+            );
+            return Ok(());
+        }
+        Err(ConfigError(format!(
+            "BIND: refusing to listen on {} without API_TOKEN; set API_TOKEN (clients then send \
+             Authorization: Bearer <token>), bind 127.0.0.1, or set ALLOW_UNAUTHENTICATED=true",
+            self.addr
+        )))
     }
 
     /// The analyzer label the server's AI would write (`gemini:<model>`), or `builtin`.
@@ -246,6 +286,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_ids_differ_between_processes_of_one_host() {
+        let (a, b) = (default_worker_id(), default_worker_id());
+        assert_ne!(a, b);
+        assert!(a.starts_with("pp-") && a.contains(&std::process::id().to_string()));
+    }
 
     #[test]
     fn secrets_never_print() {

@@ -13,6 +13,11 @@ use crate::conversation::{Message, Role};
 use crate::export::{ChatValue, Item, RawExport, RawMessage};
 use crate::time::parse_timestamp;
 
+/// Timestamps PowerPulse accepts: from 2000-01-01 to the end of 2099 (UTC). Messenger did not
+/// exist before; a date like 0001-01-01 or 9999-12-31 is a broken record, and counting it would
+/// stretch every per-day series over millennia.
+pub const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+
 /// The default autoresponse pattern (the USSD self-service code the bots advertise).
 pub const DEFAULT_AUTORESPONSE_PATTERN: &str = "*977#";
 
@@ -255,7 +260,9 @@ fn check<'m>(
         _ => return Err(Drop::BadDirection),
     };
     let time_str = m.time.as_str().ok_or(Drop::BadTimestamp)?;
-    let time_ms = parse_timestamp(time_str.trim()).ok_or(Drop::BadTimestamp)?;
+    let time_ms = parse_timestamp(time_str.trim())
+        .filter(|t| PLAUSIBLE_MS.contains(t))
+        .ok_or(Drop::BadTimestamp)?;
     let text = m.content.non_blank().ok_or(Drop::EmptyContent)?;
     let agent = m
         .agent_username

@@ -83,6 +83,18 @@ pub const MESSAGE_COLUMNS: &[&str] = &[
 /// Columns of the metrics CSV.
 pub const METRIC_COLUMNS: &[&str] = &["section", "metric", "value", "n", "definitions"];
 
+/// A cell of text from the export (a message, a chat id, an agent, a topic), neutralised as
+/// OWASP advises against CSV injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'`, so Excel and Sheets show it instead of running it.
+/// Numbers PowerPulse computes never go through here (a negative sentiment stays a number).
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 fn opt_bool(b: Option<bool>) -> String {
     b.map(|b| b.to_string()).unwrap_or_default()
 }
@@ -94,7 +106,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 /// The cells of one conversations-CSV row.
 pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
     vec![
-        r.fb_chat_id.clone(),
+        text_cell(&r.fb_chat_id),
         r.total_messages.to_string(),
         r.customer_messages.to_string(),
         r.agent_messages.to_string(),
@@ -106,11 +118,11 @@ pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
         cell(r.avg_response_time_minutes, 2),
         r.first_message_time.clone(),
         r.last_message_time.clone(),
-        r.topics.join("; "),
+        text_cell(&r.topics.join("; ")),
         cell(r.first_response_minutes, 2),
         r.bot_messages.to_string(),
         r.segments.to_string(),
-        r.agents.join("; "),
+        text_cell(&r.agents.join("; ")),
         r.analyzer.clone(),
         r.analysis_status.clone(),
         DEFINITIONS_VERSION.to_owned(),
@@ -120,12 +132,12 @@ pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
 /// The cells of one messages-CSV row.
 pub fn message_cells(r: &MessageRecord) -> Vec<String> {
     vec![
-        r.message_id.clone(),
-        r.chat_id.clone(),
-        r.message_content.clone(),
+        text_cell(&r.message_id),
+        text_cell(&r.chat_id),
+        text_cell(&r.message_content),
         r.direction.clone(),
         r.social_create_time.clone(),
-        r.agent_info.clone().unwrap_or_default(),
+        text_cell(r.agent_info.as_deref().unwrap_or_default()),
         cell(r.sentiment_score, 4),
         r.role.clone(),
         cell(r.reply_gap_minutes, 2),
@@ -201,7 +213,7 @@ pub fn metric_rows(m: &MetricsReport) -> Vec<[String; 4]> {
     for t in &m.most_common_topics {
         rows.push(row(
             "topic",
-            &t.topic,
+            &text_cell(&t.topic),
             cell(Some(t.percentage), 2),
             Some(t.count),
         ));
@@ -271,4 +283,46 @@ pub fn metrics_csv(m: &MetricsReport) -> Vec<u8> {
         [a, b, c, d, DEFINITIONS_VERSION.to_owned()]
     })));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{process, Filter, MessageRecord, Options};
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_neutralised() {
+        let export = br#"{"=cmd|' /C calc'!A0": [
+          {"MESSAGE_CONTENT": "=HYPERLINK(\"http://x\",\"click\")", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"},
+          {"MESSAGE_CONTENT": "+254 is my code, we have no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:01:00Z"},
+          {"MESSAGE_CONTENT": "@SUM(1+1)", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-08-12T10:02:00Z", "AGENT_USERNAME": "-agent"}
+        ]}"#;
+        let d = process(export, &Options::default()).unwrap();
+        let messages: Vec<MessageRecord> =
+            d.conversations.iter().flat_map(MessageRecord::of).collect();
+        let csv = String::from_utf8(messages_csv(&messages)).unwrap();
+        for needle in [
+            "'=HYPERLINK",
+            "'+254 is my code, we have no power",
+            "'@SUM(1+1)",
+            "'-agent",
+            "'=cmd",
+        ] {
+            assert!(csv.contains(needle), "{needle} not neutralised in:\n{csv}");
+        }
+        let conversations =
+            String::from_utf8(conversations_csv(&d.records(&Filter::default()))).unwrap();
+        assert!(conversations.contains("'=cmd"), "{conversations}");
+        assert!(conversations.contains("'-agent"), "{conversations}");
+        // Numbers stay numbers, a negative one included.
+        assert_eq!(text_cell("plain"), "plain");
+        assert_eq!(text_cell("\tx"), "'\tx");
+        assert_eq!(text_cell("\rx"), "'\rx");
+        let row = message_cells(&messages[1]);
+        assert!(
+            row[6].starts_with('-'),
+            "a negative sentiment stays a number: {:?}",
+            row[6]
+        );
+    }
 }

@@ -145,7 +145,7 @@ pub fn list_page(conversations: &[Conversation], filter: &Filter, query: &ListQu
     let page = query.page.max(1);
     let rows = hits
         .iter()
-        .skip((page - 1) * page_size)
+        .skip((page - 1).saturating_mul(page_size))
         .take(page_size)
         .map(|(_, c)| ConversationRecord::from(&c.summary))
         .collect();

@@ -281,8 +281,12 @@ pub struct DailyRow {
     pub core: CoreMetrics,
 }
 
+/// Longest span of days whose quiet days are listed with zeros (ten years): beyond it only the
+/// days with conversations are listed, so the series stays bounded by the data.
+pub const MAX_FILLED_DAYS: i64 = 3_660;
+
 /// The daily series, one row per day from the first to the last selected day (empty days
-/// included, so charts do not hide quiet days).
+/// included, so charts do not hide quiet days, over at most [`MAX_FILLED_DAYS`]).
 pub fn daily_metrics<'a>(
     summaries: impl IntoIterator<Item = &'a Summary>,
     filter: &Filter,
@@ -299,6 +303,15 @@ pub fn daily_metrics<'a>(
     let (Some(&first), Some(&last)) = (days.keys().next(), days.keys().next_back()) else {
         return Vec::new();
     };
+    if (last - first).num_days() >= MAX_FILLED_DAYS {
+        return days
+            .into_iter()
+            .map(|(date, acc)| DailyRow {
+                date,
+                core: acc.finish(),
+            })
+            .collect();
+    }
     let mut rows = Vec::new();
     let mut d = first;
     while d <= last {

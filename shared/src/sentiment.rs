@@ -663,18 +663,40 @@ fn is_upper(token: &str) -> bool {
 
 /// The reference's contrastive "but" rule, reproduced with its list-index quirk: each value is
 /// looked up by its first equal occurrence, so repeated values are scaled at that position.
+/// VADER's "but" rule, quirk included: for each position k in turn, the *first* position holding
+/// the same value as position k (which may be an earlier one, changed by an earlier step) is
+/// scaled, by 0.5 before the first "but" and 1.5 after it. The reference looks that position up
+/// with a linear scan, which makes a long message quadratic; here each value keeps the sorted set
+/// of positions holding it, so the cost is O(n log n) with the same result.
 fn but_check(words: &[&str], sentiments: &mut [f64]) {
     let Some(bi) = words.iter().position(|w| *w == "but") else {
         return;
     };
+    // Keys compare like `==` on the finite values VADER produces (0.0 and -0.0 alike).
+    let key = |v: f64| if v == 0.0 { 0u64 } else { v.to_bits() };
+    let mut holding: rustc_hash::FxHashMap<u64, std::collections::BTreeSet<usize>> =
+        rustc_hash::FxHashMap::default();
+    for (i, v) in sentiments.iter().enumerate() {
+        holding.entry(key(*v)).or_default().insert(i);
+    }
     for k in 0..sentiments.len() {
         let v = sentiments[k];
-        let si = sentiments.iter().position(|x| *x == v).unwrap_or(k);
-        if si < bi {
-            sentiments[si] = v * 0.5;
+        let si = holding
+            .get(&key(v))
+            .and_then(|set| set.first().copied())
+            .unwrap_or(k);
+        let scaled = if si < bi {
+            v * 0.5
         } else if si > bi {
-            sentiments[si] = v * 1.5;
+            v * 1.5
+        } else {
+            continue;
+        };
+        if let Some(set) = holding.get_mut(&key(v)) {
+            set.remove(&si);
         }
+        sentiments[si] = scaled;
+        holding.entry(key(scaled)).or_default().insert(si);
     }
 }
 
@@ -749,6 +771,48 @@ mod tests {
     fn emoji_are_read_through_their_descriptions() {
         assert!(vader("😁").unwrap() > 0.3);
         assert!(vader("token imefika 😠").unwrap() < 0.0);
+    }
+
+    /// The reference's "but" rule, a linear scan per position (quadratic), kept to check the
+    /// fast one against.
+    fn but_check_reference(words: &[&str], sentiments: &mut [f64]) {
+        let Some(bi) = words.iter().position(|w| *w == "but") else {
+            return;
+        };
+        for k in 0..sentiments.len() {
+            let v = sentiments[k];
+            let si = sentiments.iter().position(|x| *x == v).unwrap_or(k);
+            if si < bi {
+                sentiments[si] = v * 0.5;
+            } else if si > bi {
+                sentiments[si] = v * 1.5;
+            }
+        }
+    }
+
+    #[test]
+    fn but_rule_is_the_reference_on_random_inputs() {
+        let mut rng = crate::synth::Rng::new(7);
+        let values = [0.0, -0.0, 1.0, 0.5, 2.0, -1.5, 0.25, 3.0, -0.75, 1.9];
+        for case in 0..3000 {
+            let n = 1 + rng.below(24) as usize;
+            let words: Vec<&str> = (0..n)
+                .map(|_| if rng.chance(0.15) { "but" } else { "word" })
+                .collect();
+            let start: Vec<f64> = (0..n).map(|_| *rng.pick(&values)).collect();
+            let (mut fast, mut slow) = (start.clone(), start.clone());
+            but_check(&words, &mut fast);
+            but_check_reference(&words, &mut slow);
+            assert_eq!(fast, slow, "case {case}: {words:?} {start:?}");
+        }
+    }
+
+    #[test]
+    fn a_huge_message_with_but_is_linear_work() {
+        // 80,000 words "but good good ...": the reference takes seconds (quadratic).
+        let text = format!("but {}", "good ".repeat(80_000));
+        let score = SentimentAnalyzer::care().score(&text).unwrap();
+        assert!(score > 0.9, "{score}");
     }
 
     #[test]

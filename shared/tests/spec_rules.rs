@@ -392,3 +392,36 @@ fn csat_fcr_and_sentiment_follow_their_denominators() {
     assert_eq!(json["definitions"], "v1");
     assert!(json["response_time"]["reply_gap"]["p90"].is_number());
 }
+
+#[test]
+fn implausible_timestamps_are_bad_timestamps() {
+    let d = run(json!({
+        "ancient": [{"MESSAGE_CONTENT": "hi", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "0001-01-01T00:00:00Z"}],
+        "far": [{"MESSAGE_CONTENT": "hi", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "9999-12-31T23:59:59Z"}],
+        "ok": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"}],
+        "edge": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2000-01-01T00:00:00Z"}],
+    }));
+    assert_eq!(d.report.filtered.bad_timestamp, 2);
+    assert_eq!(d.conversations.len(), 2, "ok and edge are kept");
+}
+
+#[test]
+fn per_day_series_stay_bounded_by_the_data() {
+    let d = run(json!({
+        "early": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2001-01-01T10:00:00Z"}],
+        "late": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2099-12-31T10:00:00Z"}],
+    }));
+    let rows = powerpulse_shared::daily_metrics(d.summaries(), &Filter::default());
+    assert_eq!(
+        rows.len(),
+        2,
+        "a century apart: only the days with conversations"
+    );
+    let d = run(json!({
+        "a": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-01T10:00:00Z"}],
+        "b": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-31T10:00:00Z"}],
+    }));
+    let rows = powerpulse_shared::daily_metrics(d.summaries(), &Filter::default());
+    assert_eq!(rows.len(), 31, "quiet days inside a short span are listed");
+    assert_eq!(rows[15].core.total_conversations, 0);
+}

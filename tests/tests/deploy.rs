@@ -31,6 +31,34 @@ fn dockerfile_runs_as_non_root_with_the_builtin_healthcheck() {
     assert!(f.matches("FROM ").count() >= 2, "multi-stage");
     let compose = std::fs::read_to_string(workspace().join("docker-compose.yml")).unwrap();
     assert!(compose.contains("image: postgres") && compose.contains("DATABASE_URL: postgres://"));
+    assert!(
+        compose.contains("API_TOKEN: ${API_TOKEN:?"),
+        "compose refuses to start without a token"
+    );
+    assert!(
+        !f.lines()
+            .any(|l| l.starts_with("ENV") && l.contains("ALLOW_UNAUTHENTICATED")),
+        "the image never turns the token requirement off"
+    );
+}
+
+#[test]
+fn the_images_environment_without_a_token_refuses_to_start() {
+    // The image's BIND=0.0.0.0 without API_TOKEN: the server exits before binding anything.
+    let out = Command::new(binary())
+        .arg("serve")
+        .env_clear()
+        .env("BIND", "0.0.0.0")
+        .env("PORT", powerpulse_e2e::free_port().to_string())
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("API_TOKEN") && err.contains("0.0.0.0"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -38,8 +38,18 @@ pub fn estimate_tokens(s: &str) -> u32 {
 
 /// Replaces phone numbers, emails and long digit runs (meter, account, token numbers).
 pub fn redact(text: &str) -> String {
+    let words: Vec<&str> = text.split_inclusive(char::is_whitespace).collect();
     let mut out = String::with_capacity(text.len());
-    for word in text.split_inclusive(char::is_whitespace) {
+    let mut i = 0;
+    while i < words.len() {
+        if let Some((end, tail)) = spaced_phone(&words[i..]) {
+            // A number written in groups ("0712 345 678", "+254 712 345678").
+            out.push_str("[phone]");
+            out.push_str(tail);
+            i += end;
+            continue;
+        }
+        let word = words[i];
         let core = word.trim_end();
         let tail = &word[core.len()..];
         let digits = core.chars().filter(char::is_ascii_digit).count();
@@ -47,23 +57,55 @@ pub fn redact(text: &str) -> String {
         if is_email {
             out.push_str("[email]");
         } else if digits >= 7 && digits * 2 >= core.chars().count() {
-            out.push_str(
-                if core.starts_with('+')
-                    || core.starts_with("07")
-                    || core.starts_with("01")
-                    || core.starts_with("254")
-                {
-                    "[phone]"
-                } else {
-                    "[number]"
-                },
-            );
+            out.push_str(if is_phone_prefix(core) {
+                "[phone]"
+            } else {
+                "[number]"
+            });
         } else {
             out.push_str(core);
         }
         out.push_str(tail);
+        i += 1;
     }
     out
+}
+
+fn is_phone_prefix(s: &str) -> bool {
+    ["+", "07", "01", "254"].iter().any(|p| s.starts_with(p))
+}
+
+/// A Kenyan phone number written in two or more groups of digits: how many words it spans and
+/// what follows its last digit (punctuation, space).
+fn spaced_phone<'a>(words: &[&'a str]) -> Option<(usize, &'a str)> {
+    let group = |w: &'a str| -> Option<(&'a str, &'a str)> {
+        let core = w.trim_end_matches(|c: char| c.is_whitespace() || ",.;:!?)".contains(c));
+        let digits = core.strip_prefix('+').unwrap_or(core);
+        (!digits.is_empty() && digits.len() <= 6 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| (digits, &w[core.len()..]))
+    };
+    let first = words.first()?.trim_end();
+    if !is_phone_prefix(first) {
+        return None;
+    }
+    let mut count = 0;
+    let mut span = 0;
+    let mut tail = "";
+    for (k, w) in words.iter().enumerate() {
+        let Some((digits, rest)) = group(w) else {
+            break;
+        };
+        if count + digits.len() > 13 {
+            break;
+        }
+        count += digits.len();
+        span = k + 1;
+        tail = rest;
+        if !rest.chars().all(char::is_whitespace) {
+            break; // punctuation ends the number
+        }
+    }
+    (span >= 2 && (10..=13).contains(&count)).then_some((span, tail))
 }
 
 fn clip(s: &str) -> String {
@@ -336,6 +378,24 @@ mod tests {
             "call me on [phone] or [phone] meter [number] mail [email] please"
         );
         assert_eq!(redact("token 1234 5678"), "token 1234 5678");
+    }
+
+    #[test]
+    fn redaction_hides_phone_numbers_written_in_groups() {
+        assert_eq!(redact("call 0712 345 678 now"), "call [phone] now");
+        assert_eq!(
+            redact("my number +254 712 345678, thanks"),
+            "my number [phone], thanks"
+        );
+        assert_eq!(redact("254 712 345 678"), "[phone]");
+        assert_eq!(redact("0712-345-678"), "[phone]");
+        // Not phones: a short group, a token in groups of four, an amount.
+        assert_eq!(redact("07 12"), "07 12");
+        assert_eq!(
+            redact("Token: 1234 5678 9012 3456"),
+            "Token: 1234 5678 9012 3456"
+        );
+        assert_eq!(redact("paid 1000 bob"), "paid 1000 bob");
     }
 
     #[test]

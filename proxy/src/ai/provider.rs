@@ -72,21 +72,30 @@ pub struct Provider {
     http: reqwest::Client,
 }
 
-/// Parses `Retry-After` (seconds or an HTTP date).
+/// The longest wait a provider can ask for: a longer (or absurd: `1e30`, `inf`) delay is read
+/// as this, so a hostile or broken answer can neither panic the worker nor park a job forever.
+pub const MAX_PROVIDER_DELAY: Duration = Duration::from_secs(24 * 3600);
+
+/// Seconds as a duration, clamped to [`MAX_PROVIDER_DELAY`]; none for negative or NaN.
+fn clamped_secs(secs: f64) -> Option<Duration> {
+    (secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(MAX_PROVIDER_DELAY.as_secs_f64())))
+}
+
+/// Parses `Retry-After` (seconds or an HTTP date), clamped to [`MAX_PROVIDER_DELAY`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return clamped_secs(secs);
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let ms = (when.timestamp_millis() - chrono::Utc::now().timestamp_millis()).max(0);
-    Some(Duration::from_millis(ms as u64))
+    clamped_secs(ms as f64 / 1000.0)
 }
 
-/// Parses a protobuf duration such as `"38.9s"` (Gemini's `RetryInfo.retryDelay`).
+/// Parses a protobuf duration such as `"38.9s"` (Gemini's `RetryInfo.retryDelay`), clamped to
+/// [`MAX_PROVIDER_DELAY`].
 pub fn proto_duration(s: &str) -> Option<Duration> {
-    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
-    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    clamped_secs(s.trim().strip_suffix('s')?.parse().ok()?)
 }
 
 impl Provider {
@@ -317,6 +326,35 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn absurd_provider_delays_are_clamped_not_a_panic() {
+        for v in ["1e30", "inf", "1e400", "86401"] {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, v.parse().unwrap());
+            assert_eq!(
+                retry_after(&h),
+                Some(MAX_PROVIDER_DELAY),
+                "Retry-After: {v}"
+            );
+            assert_eq!(
+                proto_duration(&format!("{v}s")),
+                Some(MAX_PROVIDER_DELAY),
+                "{v}s"
+            );
+        }
+        for v in ["-1", "NaN"] {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, v.parse().unwrap());
+            assert_eq!(retry_after(&h), None, "Retry-After: {v}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            RETRY_AFTER,
+            "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(MAX_PROVIDER_DELAY));
     }
 
     #[test]

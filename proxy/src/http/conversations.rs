@@ -99,14 +99,18 @@ fn score(name: &str, v: Option<i64>) -> Result<Option<u8>, ApiError> {
     }
 }
 
+/// The last page a client may ask for: with 100 rows a page, 100 million rows, far beyond any
+/// store, and small enough that `(page - 1) * page_size` never overflows.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 impl ListParams {
     /// The validated list query.
     pub fn to_query(&self, default_tz: &str) -> Result<ListQuery, ApiError> {
         let filter = self.filter(default_tz)?;
         let page = self.page.unwrap_or(1);
-        if page < 1 {
+        if !(1..=MAX_PAGE).contains(&page) {
             return Err(ApiError::Invalid(format!(
-                "page must be at least 1, got {page}"
+                "page must be between 1 and {MAX_PAGE}, got {page}"
             )));
         }
         let page_size = self.page_size.unwrap_or(20);

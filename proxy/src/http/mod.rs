@@ -90,11 +90,21 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+async fn no_such_endpoint(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no such endpoint: {} (the API is documented at /docs)",
+        uri.path()
+    ))
+}
+
 /// The whole application: API, health, docs and the web app, with auth, CORS, compression and
 /// request logging.
 pub fn app(state: AppState) -> Router {
     let (api, doc) = api();
     let api = api
+        // An unknown or retired endpoint is a JSON 404, never the app's index.html.
+        .route("/api", axum::routing::any(no_such_endpoint))
+        .route("/api/{*rest}", axum::routing::any(no_such_endpoint))
         .merge(Router::from(
             SwaggerUi::new("/docs").url("/api/openapi.json", doc),
         ))
@@ -102,14 +112,21 @@ pub fn app(state: AppState) -> Router {
     let cors = if state.config.cors_origins.is_empty() {
         CorsLayer::new()
     } else {
-        let origins: Vec<HeaderValue> = state
-            .config
-            .cors_origins
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
+        // `*` allows any origin (tower-http refuses it inside a list); the API's token is a
+        // header, never a cookie, so a page elsewhere still cannot call it without the token.
+        let allow = if state.config.cors_origins.iter().any(|o| o == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(
+                state
+                    .config
+                    .cors_origins
+                    .iter()
+                    .filter_map(|o| HeaderValue::from_str(o).ok()),
+            )
+        };
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST, Method::DELETE])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(Duration::from_secs(3600))
