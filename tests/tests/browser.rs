@@ -469,3 +469,123 @@ async fn analyse_with_ai_through_the_server() {
         .unwrap();
     assert!(t.contains("openai:gpt-test-mini"), "{t}");
 }
+
+async fn page_info(c: &Client) -> (u64, u64) {
+    let t = c
+        .find(Locator::Css("[data-testid='page-info']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let n: Vec<u64> = t
+        .split(|ch: char| !ch.is_ascii_digit())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    (n[0], n[1])
+}
+
+async fn row_ids(c: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    for r in c
+        .find_all(Locator::Css("[data-testid='conversation-row'] button"))
+        .await
+        .unwrap()
+    {
+        ids.push(r.text().await.unwrap());
+    }
+    ids
+}
+
+async fn pager_button(c: &Client, id: &str) -> fantoccini::elements::Element {
+    c.find(Locator::Css(&format!("[data-testid='{id}']")))
+        .await
+        .unwrap()
+}
+
+/// Clicks a pager button and waits for the page number to become `want`.
+async fn go_to(c: &Client, id: &str, want: u64) -> Vec<String> {
+    pager_button(c, id).await.click().await.unwrap();
+    let start = Instant::now();
+    while page_info(c).await.0 != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{id} did not reach page {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    row_ids(c).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_list_pages_through_next_previous_and_last() {
+    if !app_built() {
+        return;
+    }
+    let dir = TempDir::new("pager");
+    let file = dir.join("grouped_chats.json");
+    std::fs::write(&file, export(90, 12)).unwrap();
+    let total = cli_kpis(&file, &[])[0].unwrap() as usize;
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    open_app(c, &server.url).await;
+    choose_file(c, &file).await;
+    wait_for(c, "after loading", Duration::from_secs(60), |k| {
+        k[0].is_some()
+    })
+    .await;
+
+    let (page, pages) = page_info(c).await;
+    assert_eq!(page, 1);
+    assert!(
+        pages >= 3,
+        "{total} conversations should fill 3 pages or more, got {pages}"
+    );
+    let next = pager_button(c, "page-next").await;
+    assert_eq!(
+        next.text().await.unwrap(),
+        "Next",
+        "the button renders as a button"
+    );
+    assert!(next.is_enabled().await.unwrap());
+    assert!(!pager_button(c, "page-previous")
+        .await
+        .is_enabled()
+        .await
+        .unwrap());
+
+    let first = row_ids(c).await;
+    let second = go_to(c, "page-next", 2).await;
+    assert_eq!(second.len(), first.len());
+    assert!(
+        second.iter().all(|id| !first.contains(id)),
+        "page 2 shows other conversations"
+    );
+    assert_eq!(
+        go_to(c, "page-previous", 1).await,
+        first,
+        "Previous brings page 1 back"
+    );
+
+    let mut seen: Vec<String> = first.clone();
+    for p in 2..=pages {
+        seen.extend(go_to(c, "page-next", p).await);
+    }
+    assert!(
+        !pager_button(c, "page-next")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "Next stops at the last page"
+    );
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        total,
+        "paging through shows every conversation once"
+    );
+}

@@ -98,10 +98,11 @@ pub fn Conversations() -> impl IntoView {
                 </table>
             </div>
             <nav class="pager" aria-label="Pages">
-                <button class="button ghost" disabled=move || pages().0 <= 1
+                // Comparisons sit inside braces: a bare `>` would close the tag in `view!`.
+                <button class="button ghost" data-testid="page-previous" disabled=move || { pages().0 <= 1 }
                     on:click=move |_| refresh(Box::new(|l| l.page = l.page.saturating_sub(1).max(1)))>"Previous"</button>
                 <span data-testid="page-info">{move || { let (p, n, t) = pages(); format!("Page {p} of {n} · {} conversations", format::count(t as u64)) }}</span>
-                <button class="button ghost" disabled=move || pages().0 >= pages().1
+                <button class="button ghost" data-testid="page-next" disabled=move || { let (p, n, _) = pages(); p >= n }
                     on:click=move |_| refresh(Box::new(|l| l.page += 1))>"Next"</button>
             </nav>
         </section>

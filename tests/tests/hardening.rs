@@ -1,0 +1,96 @@
+//! Regression tests for what an attacker or an unlucky operator sent the server (issue 10):
+//! each is named after the finding it guards against, against the real server process.
+
+use powerpulse_e2e::api::{client, get_json, upload};
+use powerpulse_e2e::export;
+use powerpulse_e2e::server::{Server, ServerOptions};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_api_paths_are_json_404s_not_the_app() {
+    let s = Server::start(ServerOptions::default());
+    for path in ["/api/no-such-endpoint", "/api/v2/metrics", "/api"] {
+        let r = client()
+            .get(format!("{}{path}", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "not_found", "{path}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(path),
+            "{path}: {body}"
+        );
+    }
+    // The known endpoints and the app itself still answer.
+    get_json(&format!("{}/api/metrics", s.url), 200).await;
+    let r = client()
+        .get(format!("{}/some/app/route", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.status(),
+        404,
+        "the app's own routes fall back to index.html"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_page_numbers_are_refused_not_wrapped() {
+    let s = Server::start(ServerOptions::default());
+    let r = upload(&s.url, export(30, 4), None).await;
+    assert_eq!(r.status(), 200);
+    let base = format!("{}/api/conversations", s.url);
+    let body = get_json(
+        &format!("{base}?page=184467440737095518&page_size=100"),
+        422,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("page"), "{body}");
+    get_json(&format!("{base}?page=0"), 422).await;
+    // The last allowed page is simply empty.
+    let last = get_json(&format!("{base}?page=1000000&page_size=100"), 200).await;
+    assert_eq!(last["conversations"].as_array().unwrap().len(), 0, "{last}");
+    assert_eq!(last["total"], 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_origins_star_allows_any_origin_instead_of_panicking() {
+    let s = Server::start(ServerOptions::default().with("CORS_ORIGINS", "*"));
+    let r = client()
+        .get(format!("{}/api/metrics", s.url))
+        .header("origin", "https://dashboard.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implausible_dates_do_not_stretch_the_daily_series() {
+    let s = Server::start(ServerOptions::default());
+    let file = br#"{
+      "ancient": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "0001-01-01T00:00:00Z"}],
+      "future": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "9999-12-31T23:59:59Z"}],
+      "real": [{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"}]
+    }"#;
+    let r = upload(&s.url, file.to_vec(), None).await;
+    assert_eq!(r.status(), 200);
+    let daily = get_json(&format!("{}/api/metrics/daily", s.url), 200).await;
+    let rows = daily
+        .as_array()
+        .or_else(|| daily["days"].as_array())
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{daily}");
+    let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
+    assert_eq!(m["filtered"]["bad_timestamp"], 2, "{m}");
+}
