@@ -471,5 +471,13 @@ fn write_summary(
         "  filtered           missing_field {}, bad_direction {}, bad_timestamp {}, empty_content {}, autoresponse {}, duplicate {}, empty_chats {}, invalid_chats {}",
         f.missing_field, f.bad_direction, f.bad_timestamp, f.empty_content, f.autoresponse, f.duplicate, f.empty_chats, f.invalid_chats
     )?;
+    if d.report.truncated_messages > 0 {
+        writeln!(
+            out,
+            "  truncated          {} messages judged on their first {} bytes only",
+            d.report.truncated_messages,
+            powerpulse_shared::analyzer::MAX_ANALYSED_BYTES
+        )?;
+    }
     Ok(())
 }

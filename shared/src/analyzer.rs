@@ -18,6 +18,23 @@ use crate::conversation::{Analysis, Message, Role, Summary};
 use crate::sentiment::SentimentAnalyzer;
 use crate::topics::{rank_topics, Taxonomy};
 
+/// How much of one message the analyzer reads (about 1,500 words, far more than any real care
+/// message): the rest is left out of its sentiment, signals and topics, so one huge message
+/// costs no more than that. Cleaning counts such messages (`truncated_messages`).
+pub const MAX_ANALYSED_BYTES: usize = 10_000;
+
+/// The first [`MAX_ANALYSED_BYTES`] of a text, cut at a character boundary.
+pub fn analysed_part(text: &str) -> &str {
+    if text.len() <= MAX_ANALYSED_BYTES {
+        return text;
+    }
+    let mut end = MAX_ANALYSED_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The analyzer label of the built-in analysis.
 pub const BUILTIN: &str = "builtin";
 
@@ -289,19 +306,20 @@ impl BuiltinAnalyzer {
         let mut agent_topic_hits = vec![0u32; self.taxonomy.rules.len()];
         let mut facts = Vec::with_capacity(messages.len());
         for m in messages.iter_mut() {
-            let trivial = is_trivial(&m.text);
+            let text = analysed_part(&m.text);
+            let trivial = is_trivial(text);
             // Bot messages are boilerplate: they carry neither signals nor topics.
             let signals = match m.role {
-                Role::Customer => self.scan(&m.text, &mut topic_hits),
-                Role::Agent => self.scan(&m.text, &mut agent_topic_hits),
+                Role::Customer => self.scan(text, &mut topic_hits),
+                Role::Agent => self.scan(text, &mut agent_topic_hits),
                 Role::Bot => 0,
             };
             if m.role == Role::Customer {
                 // "Get started" and greetings carry no feeling about the service.
-                m.sentiment = if trivial && !is_thanks(&m.text) {
+                m.sentiment = if trivial && !is_thanks(text) {
                     None
                 } else {
-                    tone(sentiment.score(&m.text), signals)
+                    tone(sentiment.score(text), signals)
                 };
                 summary.sentiment.add(m.sentiment);
             }

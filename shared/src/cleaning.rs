@@ -87,6 +87,10 @@ pub struct CleaningReport {
     pub messages_kept: u64,
     /// Drops by reason.
     pub filtered: Filtered,
+    /// Kept messages longer than the analyzer reads ([`crate::analyzer::MAX_ANALYSED_BYTES`]):
+    /// their judgement and sentiment come from their beginning only.
+    #[serde(default)]
+    pub truncated_messages: u64,
     /// The first few invalid chats, to name them in messages.
     pub invalid_chat_examples: Vec<InvalidChat>,
 }
@@ -227,6 +231,10 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
             continue;
         }
         report.messages_kept += kept.len() as u64;
+        report.truncated_messages += kept
+            .iter()
+            .filter(|m| m.text.len() > crate::analyzer::MAX_ANALYSED_BYTES)
+            .count() as u64;
         kept.sort_by_key(|m| m.time_ms);
         chats.push(CleanChat {
             chat_id: chat_id.to_string(),

@@ -425,3 +425,21 @@ fn per_day_series_stay_bounded_by_the_data() {
     assert_eq!(rows.len(), 31, "quiet days inside a short span are listed");
     assert_eq!(rows[15].core.total_conversations, 0);
 }
+
+#[test]
+fn a_huge_message_is_judged_on_its_beginning_and_counted() {
+    let huge = format!("no power here, but {}", "good ".repeat(80_000));
+    let d = run(json!({
+        "big": [customer("10:00", &huge), agent("10:05", "amina", "Kindly share your meter number.")],
+        "small": [customer("10:00", "hatuna stima")],
+    }));
+    assert_eq!(d.report.truncated_messages, 1);
+    let big = &d.conversations[0];
+    assert_eq!(
+        big.messages[0].text.len(),
+        huge.trim().len(),
+        "the message is kept whole"
+    );
+    assert!(big.summary.analysis.topics.contains(&"outage".to_owned()));
+    assert_eq!(big.summary.analysis.first_contact_resolution, Some(false));
+}

@@ -36,6 +36,11 @@ pub fn Quality() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    {(r.truncated_messages > 0).then(|| view! {
+                        <p class="muted" data-testid="truncated-messages">{format!(
+                            "{} very long messages were kept, but judged on their first {} characters only.",
+                            format::count(r.truncated_messages), format::count(powerpulse_shared::analyzer::MAX_ANALYSED_BYTES as u64))}</p>
+                    })}
                     {(!r.invalid_chat_examples.is_empty()).then(|| view! {
                         <p class="muted">"Invalid chats: " {r.invalid_chat_examples.iter().map(|c| format!("{} ({})", c.chat_id, c.found)).collect::<Vec<_>>().join(", ")}</p>
                     })}
