@@ -94,3 +94,85 @@ async fn implausible_dates_do_not_stretch_the_daily_series() {
     let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
     assert_eq!(m["filtered"]["bad_timestamp"], 2, "{m}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_sites_page_cannot_change_data_on_a_tokenless_local_server() {
+    let s = Server::start(ServerOptions::default());
+    let form = || {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(export(5, 1))
+                .file_name("grouped_chats.json")
+                .mime_str("application/json")
+                .unwrap(),
+        )
+    };
+    let post = |origin: &str| {
+        client()
+            .post(format!("{}/api/upload-json", s.url))
+            .header("origin", origin)
+            .multipart(form())
+            .send()
+    };
+    let r = post("https://evil.example").await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "forbidden", "{body}");
+    let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
+    assert_eq!(m["total_conversations"], 0, "nothing was stored");
+    // The server's own pages (same origin) and scripts without an Origin still upload.
+    assert_eq!(post(&s.url).await.unwrap().status(), 200);
+    let r = upload(&s.url, export(5, 2), None).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebound_dns_name_cannot_read_a_tokenless_local_server() {
+    let s = Server::start(ServerOptions::default());
+    let r = client()
+        .get(format!("{}/api/metrics", s.url))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client()
+        .get(format!("http://localhost:{}/api/metrics", s.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "localhost is this machine");
+    // With a token, the token is the guard (any name, any origin that has it).
+    let t = Server::start(ServerOptions::default().with("API_TOKEN", "s3cret-token"));
+    let r = client()
+        .get(format!("{}/api/metrics", t.url))
+        .header("host", "powerpulse.example")
+        .bearer_auth("s3cret-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_carry_security_headers() {
+    let s = Server::start(ServerOptions::default());
+    for path in ["/", "/api/metrics", "/api/nope"] {
+        let r = client()
+            .get(format!("{}{path}", s.url))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+}

@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 401: missing or wrong bearer token.
     #[error("missing or invalid API token")]
     Unauthorized,
+    /// 403: a request the server will not take from where it came (another site's page).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such id.
     #[error("{0}")]
     NotFound(String),
@@ -71,6 +74,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter"),

@@ -108,7 +108,11 @@ pub fn app(state: AppState) -> Router {
         .merge(Router::from(
             SwaggerUi::new("/docs").url("/api/openapi.json", doc),
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_site_only,
+        ));
     let cors = if state.config.cors_origins.is_empty() {
         CorsLayer::new()
     } else {
@@ -139,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         // handler enforces the exact limit while reading.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_file_size.saturating_add(1 << 20)))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(security_headers))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings can hold search text, and bodies customers' words.
@@ -151,6 +156,87 @@ pub fn app(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// Headers on every response: no MIME sniffing, no referrer, and a policy that forbids framing
+/// the app (clickjacking), `<base>` changes, plugins and form posts elsewhere. Scripts are not
+/// restricted by the policy: Trunk loads the app through an inline module script.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+    ),
+];
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    for (name, value) in SECURITY_HEADERS {
+        res.headers_mut()
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    res
+}
+
+/// Without `API_TOKEN` the API trusts whoever reaches it, so it makes sure that is this
+/// machine's own browser or scripts: the `Host` must be a loopback name or the bound address
+/// (a page on the internet whose name resolves to 127.0.0.1, DNS rebinding, is refused), and a
+/// state-changing request that names an `Origin` must come from this server's own origin or a
+/// configured CORS origin (another site's page cannot post uploads or start AI jobs).
+async fn same_site_only(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let config = &state.config;
+    if config.api_token.is_some() || !req.uri().path().starts_with("/api") {
+        return Ok(next.run(req).await);
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    // ALLOW_UNAUTHENTICATED says the network is trusted, names included.
+    if !config.allow_unauthenticated && !host_is_ours(&host, config.addr.ip()) {
+        return Err(ApiError::Forbidden(format!(
+            "Host {host:?} is not this server's address; without API_TOKEN only local names are served (set API_TOKEN to serve others)"
+        )));
+    }
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    {
+        let same = origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host);
+        let allowed = config.cors_origins.iter().any(|o| o == "*" || o == origin);
+        if changes_state && !same && !allowed {
+            return Err(ApiError::Forbidden(format!(
+                "requests from {origin} may not change data here; without API_TOKEN only this server's own pages may (or list the origin in CORS_ORIGINS)"
+            )));
+        }
+    }
+    Ok(next.run(req).await)
+}
+
+/// Whether a `Host` header names this server: a loopback name or address, or the bound IP.
+fn host_is_ours(host: &str, bound: std::net::IpAddr) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    if name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    name.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback() || ip == bound || bound.is_unspecified())
 }
 
 /// With `API_TOKEN` set, every `/api` route needs `Authorization: Bearer <token>`.
@@ -190,6 +276,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_of_this_server() {
+        let lo: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        for ok in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "localhost",
+            "[::1]:8000",
+            "127.0.0.2",
+            "app.localhost:80",
+        ] {
+            assert!(host_is_ours(ok, lo), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8000",
+            "",
+            "10.0.0.5:8000",
+            "localhost.evil.example",
+        ] {
+            assert!(!host_is_ours(bad, lo), "{bad}");
+        }
+        let lan: std::net::IpAddr = "192.168.1.20".parse().unwrap();
+        assert!(host_is_ours("192.168.1.20:8000", lan));
+    }
 
     #[test]
     fn token_comparison() {
