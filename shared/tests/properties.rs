@@ -171,29 +171,32 @@ fn filter() -> impl Strategy<Value = Filter> {
         })
 }
 
+/// Built once: the analyzer's phrase automaton takes a while to build in a debug build.
+static OPTIONS: std::sync::LazyLock<Options> = std::sync::LazyLock::new(Options::default);
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
-        let _ = process(&bytes, &Options::default());
+        let _ = process(&bytes, &OPTIONS);
     }
 
     #[test]
     fn json_like_text_never_panics(text in "[\\[\\]{}\":,0-9a-zA-Z_ \\\\n]{0,200}") {
-        let _ = process(text.as_bytes(), &Options::default());
+        let _ = process(text.as_bytes(), &OPTIONS);
     }
 
     #[test]
     fn random_exports_keep_counts_consistent(e in export(), f in filter()) {
         let bytes = e.to_string();
-        let d = process(bytes.as_bytes(), &Options::default()).expect("objects and arrays are accepted");
+        let d = process(bytes.as_bytes(), &OPTIONS).expect("objects and arrays are accepted");
         let m = d.metrics(&f);
         check_invariants(&d, &m, &f);
         prop_assert!(m.core.total_conversations <= d.conversations.len() as u64);
         // Truncating a valid file anywhere gives an error, never a panic.
         let cut = bytes.len() / 2;
-        let _ = process(&bytes.as_bytes()[..cut], &Options::default());
+        let _ = process(&bytes.as_bytes()[..cut], &OPTIONS);
     }
 }
 
@@ -203,7 +206,7 @@ proptest! {
     #[test]
     fn generated_exports_keep_counts_consistent(seed in any::<u64>(), n in 1usize..200, f in filter(), flat in any::<bool>()) {
         let bytes = generate(&SynthOptions { conversations: n, seed, flat, ..SynthOptions::default() });
-        let d = process(&bytes, &Options::default()).unwrap();
+        let d = process(&bytes, &OPTIONS).unwrap();
         let all = d.metrics(&Filter::default());
         check_invariants(&d, &all, &Filter::default());
         let m = d.metrics(&f);
