@@ -116,6 +116,12 @@ pub struct Config {
     pub worker_id: String,
     /// `ALLOW_UNAUTHENTICATED`: serve a non-loopback address without `API_TOKEN` (off).
     pub allow_unauthenticated: bool,
+    /// `MAX_CONCURRENT_UPLOADS`: uploads read and ingested at once (2); more get a 429.
+    pub max_concurrent_uploads: usize,
+    /// `REQUEST_TIMEOUT_SECS`: the longest a request may take before a 408 (300).
+    pub request_timeout_secs: u64,
+    /// `SHUTDOWN_GRACE_SECS`: how long requests in flight may finish after SIGTERM (20).
+    pub shutdown_grace_secs: u64,
 }
 
 /// A configuration problem, named with its variable.
@@ -251,6 +257,9 @@ impl Config {
             ai,
             worker_id: var("WORKER_ID").unwrap_or_else(default_worker_id),
             allow_unauthenticated: parsed("ALLOW_UNAUTHENTICATED", false)?,
+            max_concurrent_uploads: parsed("MAX_CONCURRENT_UPLOADS", 2usize)?.max(1),
+            request_timeout_secs: parsed("REQUEST_TIMEOUT_SECS", 300u64)?.max(1),
+            shutdown_grace_secs: parsed("SHUTDOWN_GRACE_SECS", 20u64)?,
         })
     }
 

@@ -61,6 +61,7 @@ pub async fn state(
     );
     let worker = tokio::spawn(jobs.clone().run());
     let state = AppState {
+        uploads: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads)),
         store,
         config: Arc::new(config),
         options: Arc::new(options),
@@ -87,15 +88,32 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     if !app_dir.join("index.html").exists() {
         tracing::warn!(app = %app_dir.display(), "no built web app here (run scripts/build-app); the API works without it");
     }
+    let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let stop = shutdown.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            stop.cancel();
-        })
-        .await?;
+    let server = axum::serve(
+        listener,
+        app(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        )),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    // Requests in flight get `SHUTDOWN_GRACE_SECS` to finish; a stuck client cannot hold the
+    // process up longer.
+    let deadline = shutdown.clone();
+    tokio::select! {
+        r = server => r?,
+        () = async move {
+            deadline.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(grace_secs = grace.as_secs(), "shutdown deadline passed: closing the connections still open"),
+    }
     shutdown.cancel();
     let _ = worker.await;
     store.close().await;

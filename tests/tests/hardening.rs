@@ -176,3 +176,44 @@ async fn responses_carry_security_headers() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_beyond_the_concurrency_cap_get_429_with_retry_after() {
+    use std::io::Write;
+    let s = Server::start(ServerOptions::default().with("MAX_CONCURRENT_UPLOADS", "1"));
+    // A slow client: headers and the start of a large multipart body, then nothing.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let boundary = "XYZ";
+    let head = format!(
+        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1000000\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{\"chat\": [",
+        s.port
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.flush().unwrap();
+    let start = std::time::Instant::now();
+    let busy = loop {
+        let r = upload(&s.url, export(3, 1), None).await;
+        if r.status() == 429 || start.elapsed() > std::time::Duration::from_secs(10) {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(busy.status(), 429);
+    assert_eq!(busy.headers()["retry-after"], "5");
+    let body: serde_json::Value = busy.json().await.unwrap();
+    assert_eq!(body["code"], "busy");
+    // When the slow client goes away, its slot is free again.
+    drop(slow);
+    let start = std::time::Instant::now();
+    loop {
+        let r = upload(&s.url, export(3, 1), None).await;
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the slot came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -40,6 +40,14 @@ pub enum ApiError {
     /// 422: a parameter is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// 429 with `Retry-After`: the server is at its limit for this kind of request.
+    #[error("{detail}")]
+    Busy {
+        /// What is busy.
+        detail: String,
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
     /// 429: too many requests (the AI provider's quota, for `/api/analyze`).
     #[error("{0}")]
     RateLimited(String),
@@ -79,6 +87,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter"),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy { .. } => (StatusCode::TOO_MANY_REQUESTS, "busy"),
             ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_error"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -97,6 +106,15 @@ impl IntoResponse for ApiError {
             code: code.to_owned(),
         };
         let mut resp = (status, Json(body)).into_response();
+        if let ApiError::Busy {
+            retry_after_secs, ..
+        } = &self
+        {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 "www-authenticate",

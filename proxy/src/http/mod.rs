@@ -46,6 +46,9 @@ pub struct AppState {
     pub cache: Arc<MetricsCache>,
     /// Background analysis jobs (and the AI client, when configured).
     pub jobs: Arc<Jobs>,
+    /// Uploads being read and ingested at once (`MAX_CONCURRENT_UPLOADS`): each holds its
+    /// whole file in memory, so more wait their turn with a 429 instead of exhausting it.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(OpenApi)]

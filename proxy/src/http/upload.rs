@@ -65,6 +65,7 @@ pub struct UploadResponse {
         (status = 400, description = "not an export: the parser's message names the byte offset or chat", body = super::error::ErrorBody),
         (status = 413, description = "larger than MAX_FILE_SIZE", body = super::error::ErrorBody),
         (status = 422, description = "invalid parameter", body = super::error::ErrorBody),
+        (status = 429, description = "MAX_CONCURRENT_UPLOADS uploads in progress: retry after the Retry-After seconds", body = super::error::ErrorBody),
     ),
     security((), ("bearer" = []))
 )]
@@ -76,6 +77,18 @@ pub async fn upload_json(
 ) -> Result<Json<UploadResponse>, ApiError> {
     let started = std::time::Instant::now();
     let limit = state.config.max_file_size;
+    // Held until the upload is stored: at most MAX_CONCURRENT_UPLOADS files in memory at once.
+    let _slot = state
+        .uploads
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy {
+            detail: format!(
+                "{} uploads are being processed; try again in a few seconds",
+                state.config.max_concurrent_uploads
+            ),
+            retry_after_secs: 5,
+        })?;
     // Refuse at once what announces itself too large (multipart framing adds little).
     if let Some(len) = headers
         .get(axum::http::header::CONTENT_LENGTH)
