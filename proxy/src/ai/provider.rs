@@ -81,6 +81,35 @@ fn clamped_secs(secs: f64) -> Option<Duration> {
     (secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(MAX_PROVIDER_DELAY.as_secs_f64())))
 }
 
+/// The largest answer read from a provider: a batch's JSON is a few hundred kilobytes at most;
+/// a broken or hostile endpoint streaming more is cut off instead of filling the memory.
+pub const MAX_PROVIDER_BODY: usize = 8 << 20;
+
+/// Reads an answer's body up to [`MAX_PROVIDER_BODY`] (a larger one is a malformed answer).
+async fn read_bounded(mut resp: reqwest::Response) -> Result<String, CallError> {
+    let failed = |e: reqwest::Error| CallError::Retryable {
+        reason: format!("reading the answer failed: {}", e.without_url()),
+        retry_after: None,
+    };
+    let too_large = || CallError::Malformed {
+        reason: format!("the provider's answer is larger than {MAX_PROVIDER_BODY} bytes"),
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_PROVIDER_BODY as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > MAX_PROVIDER_BODY {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
 /// Parses `Retry-After` (seconds or an HTTP date), clamped to [`MAX_PROVIDER_DELAY`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -179,10 +208,7 @@ impl Provider {
         })?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.text().await.map_err(|e| CallError::Retryable {
-            reason: format!("reading the answer failed: {}", e.without_url()),
-            retry_after: None,
-        })?;
+        let body = read_bounded(resp).await?;
         if !status.is_success() {
             return Err(self.classify_error(status.as_u16(), &headers, &body));
         }
