@@ -81,6 +81,7 @@ pub fn merge_analysis(
         chat_id: item.chat_id.clone(),
         summary,
         sentiments,
+        content_hash: item.content_hash.clone(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use powerpulse_e2e::api::{client, get_json, upload};
 use powerpulse_e2e::export;
+use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::server::{Server, ServerOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -216,4 +217,37 @@ async fn uploads_beyond_the_concurrency_cap_get_429_with_retry_after() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+async fn overlapping_forced_uploads(opts: ServerOptions) {
+    let s = Server::start(opts);
+    let bytes = export(3000, 8);
+    assert_eq!(upload(&s.url, bytes.clone(), None).await.status(), 200);
+    let (a, b) = tokio::join!(
+        upload(&s.url, bytes.clone(), Some("true")),
+        upload(&s.url, bytes.clone(), Some("true"))
+    );
+    for r in [a, b] {
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 200, "both overlapping uploads succeed: {body}");
+    }
+    let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
+    let expected = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    assert_eq!(
+        m["total_conversations"],
+        expected.conversations.len(),
+        "every chat stored once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_forced_uploads_of_the_same_chats_both_succeed_on_sqlite() {
+    overlapping_forced_uploads(ServerOptions::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_forced_uploads_of_the_same_chats_both_succeed_on_postgres() {
+    let Some(pg) = Postgres::start() else { return };
+    overlapping_forced_uploads(ServerOptions::db(&pg.database("overlap"))).await;
 }

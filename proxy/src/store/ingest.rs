@@ -79,8 +79,19 @@ impl Store {
             .iter()
             .map(|c| c.conversation.summary.chat_id.as_str())
             .collect();
+        // Uploads write one at a time, so two overlapping uploads of the same chats both
+        // succeed: SQLite takes its write lock at BEGIN (a deferred transaction that upgrades
+        // later fails with "database is locked" instead of waiting), PostgreSQL an advisory lock
+        // that every instance sharing the database respects.
+        let (begin, lock) = match self {
+            Store::Sqlite(_) => ("BEGIN IMMEDIATE", None),
+            Store::Postgres(_) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(7201001)")),
+        };
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(begin).await?;
+            if let Some(lock) = lock {
+                sqlx::query(lock).execute(&mut *tx).await?;
+            }
 
             // What is stored already: content hash and analysis state per chat id.
             let mut existing: HashMap<String, (String, String)> = HashMap::new();

@@ -77,6 +77,9 @@ pub struct StoredAnalysis {
     pub summary: Summary,
     /// New sentiment by message position (`seq`).
     pub sentiments: Vec<(i64, Option<f64>)>,
+    /// The conversation's content hash when the job read it: the result is written only if it
+    /// is still the stored one (a re-upload in between replaced what was analysed).
+    pub content_hash: String,
 }
 
 /// A claimed conversation with what the AI needs.
@@ -88,6 +91,8 @@ pub struct ClaimedItem {
     pub summary: Summary,
     /// Its messages in order.
     pub messages: Vec<ClaimedMessage>,
+    /// Its content hash as read.
+    pub content_hash: String,
 }
 
 /// A message of a claimed conversation.
@@ -372,7 +377,7 @@ impl Store {
         let mut items: HashMap<String, ClaimedItem> = HashMap::new();
         with_pool!(self, pool => {
             for chunk in chat_ids.chunks(500) {
-                let mut qb = QueryBuilder::new("SELECT chat_id, summary FROM conversations WHERE chat_id IN (");
+                let mut qb = QueryBuilder::new("SELECT chat_id, summary, content_hash FROM conversations WHERE chat_id IN (");
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(id.clone());
@@ -382,7 +387,8 @@ impl Store {
                     let id: String = col(&row, "chat_id")?;
                     let summary: Summary = serde_json::from_str(&col::<String, _>(&row, "summary")?)
                         .map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
-                    items.insert(id.clone(), ClaimedItem { chat_id: id, summary, messages: Vec::new() });
+                    let content_hash: String = col(&row, "content_hash")?;
+                    items.insert(id.clone(), ClaimedItem { chat_id: id, summary, messages: Vec::new(), content_hash });
                 }
                 let mut qb = QueryBuilder::new("SELECT chat_id, seq, role, text, sentiment FROM messages WHERE chat_id IN (");
                 let mut sep = qb.separated(", ");
@@ -439,10 +445,10 @@ impl Store {
                 n_done += 1;
                 let s = &a.summary;
                 let an = &s.analysis;
-                sqlx::query(
+                let written = sqlx::query(
                     "UPDATE conversations SET satisfaction_score = $1, satisfaction_confidence = $2, avg_sentiment = $3, \
                      fcr = $4, topics = $5, analyzer = $6, analysis_status = 'complete', ai_error = NULL, summary = $7, \
-                     updated_ms = $8 WHERE chat_id = $9",
+                     updated_ms = $8 WHERE chat_id = $9 AND content_hash = $10",
                 )
                 .bind(an.satisfaction_score.map(i64::from))
                 .bind(an.satisfaction_confidence)
@@ -453,8 +459,15 @@ impl Store {
                 .bind(serde_json::to_string(s).expect("summaries serialize"))
                 .bind(now)
                 .bind(a.chat_id.clone())
+                .bind(a.content_hash.clone())
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if written == 0 {
+                    // Re-uploaded with other content while the AI read the old one: the new
+                    // content keeps its own analysis (and its own job), this result is dropped.
+                    continue;
+                }
                 sqlx::query("DELETE FROM conversation_topics WHERE chat_id = $1")
                     .bind(a.chat_id.clone())
                     .execute(&mut *tx)
