@@ -25,6 +25,9 @@ pub struct Jobs {
     shutdown: CancellationToken,
     running: Mutex<HashMap<String, CancellationToken>>,
     lease_ms: i64,
+    /// How often the worker task died and was started again, and why it last died.
+    restarts: std::sync::atomic::AtomicU64,
+    last_failure: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -32,6 +35,37 @@ impl std::fmt::Debug for Jobs {
         f.debug_struct("Jobs")
             .field("worker_id", &self.worker_id)
             .finish_non_exhaustive()
+    }
+}
+
+/// Runs `start()`'s task until it returns, starting it again `pause` after each panic (told to
+/// `died` with the panic's message), unless `shutdown` was cancelled meanwhile.
+pub async fn restart_on_panic<F, Fut>(
+    shutdown: &CancellationToken,
+    pause: Duration,
+    mut start: F,
+    died: impl Fn(String),
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let Err(e) = tokio::spawn(start()).await else {
+            return;
+        };
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let why = match e.try_into_panic() {
+            Ok(p) => p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into()),
+            Err(e) => e.to_string(),
+        };
+        died(why);
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -115,6 +149,8 @@ impl Jobs {
             shutdown,
             running: Mutex::new(HashMap::new()),
             lease_ms: lease.as_millis() as i64,
+            restarts: Default::default(),
+            last_failure: Mutex::new(None),
         })
     }
 
@@ -141,7 +177,36 @@ impl Jobs {
     }
 
     /// The worker loop, until shutdown.
-    pub async fn run(self: Arc<Self>) {
+    /// Runs the worker under a supervisor: a worker task that dies (a panic in a provider's
+    /// parser, say) is logged, counted in `/health` and started again a second later, so jobs
+    /// never stall silently while the server says ok.
+    pub async fn supervise(self: Arc<Self>) {
+        let jobs = self.clone();
+        restart_on_panic(
+            &self.shutdown,
+            Duration::from_secs(1),
+            move || jobs.clone().run(),
+            |why| {
+                let n = self
+                    .restarts
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                tracing::error!(restarts = n, reason = %why, "job worker died; restarting it");
+                *self.last_failure.lock().expect("not poisoned") = Some(why);
+            },
+        )
+        .await;
+    }
+
+    /// Worker restarts so far and the last reason (for `/health`).
+    pub fn worker_restarts(&self) -> (u64, Option<String>) {
+        (
+            self.restarts.load(std::sync::atomic::Ordering::Relaxed),
+            self.last_failure.lock().expect("not poisoned").clone(),
+        )
+    }
+
+    async fn run(self: Arc<Self>) {
         let Some(engine) = self.engine.clone() else {
             return;
         };
@@ -402,4 +467,60 @@ struct ClaimContext {
     keys: HashMap<String, String>,
     sent: HashMap<String, Vec<usize>>,
     to_send: Vec<Prepared>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn a_dead_worker_is_started_again_and_reported() {
+        let starts = Arc::new(AtomicU32::new(0));
+        let deaths = Mutex::new(Vec::new());
+        let shutdown = CancellationToken::new();
+        let s = starts.clone();
+        restart_on_panic(
+            &shutdown,
+            Duration::from_millis(1),
+            move || {
+                let n = s.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 2 {
+                        panic!("provider parser blew up #{n}");
+                    }
+                }
+            },
+            |why| deaths.lock().unwrap().push(why),
+        )
+        .await;
+        assert_eq!(
+            starts.load(Ordering::SeqCst),
+            3,
+            "started again after each death"
+        );
+        assert_eq!(
+            *deaths.lock().unwrap(),
+            vec!["provider parser blew up #0", "provider parser blew up #1"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_worker_dying_at_shutdown_is_not_restarted() {
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        let starts = Arc::new(AtomicU32::new(0));
+        let s = starts.clone();
+        restart_on_panic(
+            &shutdown,
+            Duration::from_millis(1),
+            move || {
+                s.fetch_add(1, Ordering::SeqCst);
+                async { panic!("dying") }
+            },
+            |_| panic!("not reported as a death"),
+        )
+        .await;
+        assert_eq!(starts.load(Ordering::SeqCst), 1);
+    }
 }

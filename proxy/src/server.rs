@@ -59,7 +59,7 @@ pub async fn state(
         shutdown,
         lease,
     );
-    let worker = tokio::spawn(jobs.clone().run());
+    let worker = tokio::spawn(jobs.clone().supervise());
     let state = AppState {
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads)),
         store,

@@ -22,6 +22,10 @@ pub struct Health {
     pub version: &'static str,
     /// The metric definitions version.
     pub definitions: &'static str,
+    /// Times the background job worker died and was restarted since start-up.
+    pub worker_restarts: u64,
+    /// Why it last died, if it did.
+    pub worker_last_failure: Option<String>,
 }
 
 /// Health of the server and its store.
@@ -40,6 +44,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         ai: state.jobs.engine().is_some(),
         version: env!("CARGO_PKG_VERSION"),
         definitions: powerpulse_shared::DEFINITIONS_VERSION,
+        worker_restarts: state.jobs.worker_restarts().0,
+        worker_last_failure: state.jobs.worker_restarts().1,
     };
     (
         if ok {
