@@ -83,8 +83,10 @@ pub struct AiConfig {
 }
 
 /// Default models: current small, cheap, JSON-capable models (the original tool's Gemini 1.5
-/// Flash and GPT-4o-mini are retired or retiring).
-pub const DEFAULT_GEMINI_MODEL: &str = "gemini-3-flash-lite";
+/// Flash and GPT-4o-mini are retired or retiring). Gemini: the stable Flash-Lite id of the
+/// Gemini API's model page (stable since July 2026; checked 2026-12-01). The OpenAI default is
+/// deprecated (shutdown 2026-12-11): its replacement is issue 13's work.
+pub const DEFAULT_GEMINI_MODEL: &str = "gemini-3.5-flash-lite";
 /// See [`DEFAULT_GEMINI_MODEL`].
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-5-mini";
 

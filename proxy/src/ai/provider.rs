@@ -159,10 +159,11 @@ impl Provider {
             AiService::Gemini => json!({
                 "systemInstruction": {"parts": [{"text": INSTRUCTIONS}]},
                 "contents": [{"role": "user", "parts": [{"text": batch}]}],
+                // No temperature: Gemini 3 models are documented to loop or degrade below
+                // their default of 1.0 (Gemini 3 prompting guide).
                 "generationConfig": {
                     "responseMimeType": "application/json",
-                    "responseSchema": output_schema(true),
-                    "temperature": 0
+                    "responseSchema": output_schema(true)
                 }
             }),
             _ => json!({
