@@ -11,6 +11,29 @@ pub mod server;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+/// A test that cannot run here (no PostgreSQL, no Chromium, no built app). In CI (`CI=true`)
+/// that is a failure, never a silent pass; elsewhere the test returns early, says so loudly,
+/// and is listed in `target/skipped-tests.txt`, which `scripts/test` prints in one line at the end.
+pub fn skip(what: &str, why: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} cannot run in CI: {why}"
+    );
+    eprintln!("\n*** SKIPPED: {what}: {why} ***\n");
+    let list = workspace().join("target").join("skipped-tests.txt");
+    if let Some(dir) = list.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(list)
+    {
+        use std::io::Write;
+        let _ = writeln!(f, "{what} ({why})");
+    }
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -33,7 +33,10 @@ impl Postgres {
     /// Starts a cluster, or says loudly why it cannot (then the caller skips).
     pub fn start() -> Option<Postgres> {
         let Some(bin) = pg_bin() else {
-            eprintln!("\n*** SKIPPED: PostgreSQL is not installed (apt-get install postgresql); PostgreSQL tests did not run ***\n");
+            crate::skip(
+                "PostgreSQL tests",
+                "PostgreSQL is not installed (scripts/setup installs it)",
+            );
             return None;
         };
         let dir = TempDir::new("pg");

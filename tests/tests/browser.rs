@@ -26,7 +26,10 @@ const KPIS: [&str; 6] = [
 fn app_built() -> bool {
     let ok = workspace().join("dist/index.html").exists() && browser::available();
     if !ok {
-        eprintln!("\n*** SKIPPED: run scripts/build-app (and install chromium) first; browser tests did not run ***\n");
+        powerpulse_e2e::skip(
+            "browser tests",
+            "no built app or no Chromium (scripts/setup and scripts/build-app)",
+        );
     }
     ok
 }
