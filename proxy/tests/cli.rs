@@ -288,6 +288,19 @@ fn evaluation_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `powerpulse evaluate` of a stored analysis CSV, as JSON.
+fn stored_evaluation(export: &str, labels: &str, csv: &Path) -> serde_json::Value {
+    evaluation_json(&[
+        "evaluate",
+        export,
+        "--labels",
+        labels,
+        "--analysis",
+        csv.to_str().unwrap(),
+        "--json",
+    ])
+}
+
 #[test]
 fn evaluate_scores_the_builtin_analyzer_against_labels() {
     let (export, labels) = real("a");
@@ -334,15 +347,7 @@ fn evaluate_reads_a_stored_analysis_csv() {
         &run(&["export", &export, "--type", "conversations"]).stdout,
     );
     let builtin = evaluation_json(&["evaluate", &export, "--labels", &labels, "--json"]);
-    let stored = evaluation_json(&[
-        "evaluate",
-        &export,
-        "--labels",
-        &labels,
-        "--analysis",
-        csv.to_str().unwrap(),
-        "--json",
-    ]);
+    let stored = stored_evaluation(&export, &labels, &csv);
     for path in ["kappa", "exact", "confusion"] {
         assert_eq!(
             stored["overall"]["satisfaction"][path],
@@ -384,15 +389,7 @@ fn evaluate_reads_a_stored_analysis_csv() {
         );
     }
     let csv = tmp("perfect.csv", perfect.as_bytes());
-    let e = evaluation_json(&[
-        "evaluate",
-        &export,
-        "--labels",
-        &labels,
-        "--analysis",
-        csv.to_str().unwrap(),
-        "--json",
-    ]);
+    let e = stored_evaluation(&export, &labels, &csv);
     assert_eq!(e["overall"]["satisfaction"]["kappa"], 1.0);
     assert_eq!(e["overall"]["fcr"]["balanced_accuracy"], 1.0);
     assert_eq!(e["overall"]["topic_hit"], 1.0);

@@ -108,6 +108,14 @@ async fn choose_file(c: &Client, path: &Path) {
         .expect("choose the file");
 }
 
+/// A generated export on disk, kept while the returned directory lives.
+fn export_on_disk(name: &str, conversations: usize, seed: u64) -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new(name);
+    let file = dir.join("grouped_chats.json");
+    std::fs::write(&file, export(conversations, seed)).unwrap();
+    (dir, file)
+}
+
 /// Opens the app and waits until it can take a file.
 async fn open_app(c: &Client, url: &str) {
     c.goto(url).await.unwrap();
@@ -163,9 +171,7 @@ async fn dashboard_end_to_end() {
     if !app_built() {
         return;
     }
-    let dir = TempDir::new("browser");
-    let file = dir.join("grouped_chats.json");
-    std::fs::write(&file, export(800, 51)).unwrap();
+    let (dir, file) = export_on_disk("browser", 800, 51);
     let mut server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
     let c = &b.client;
@@ -526,9 +532,7 @@ async fn the_conversation_list_pages_through_next_previous_and_last() {
     if !app_built() {
         return;
     }
-    let dir = TempDir::new("pager");
-    let file = dir.join("grouped_chats.json");
-    std::fs::write(&file, export(90, 12)).unwrap();
+    let (_dir, file) = export_on_disk("pager", 90, 12);
     let total = cli_kpis(&file, &[])[0].unwrap() as usize;
     let server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
