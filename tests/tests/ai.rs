@@ -592,3 +592,80 @@ async fn dry_run_prints_exactly_what_would_be_sent() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_conversation_stores_exactly_the_answer_given_for_it() {
+    let fake = FakeAi::start(Kind::OpenAi, Duration::from_millis(10)).await;
+    let s = ai_server(
+        &fake,
+        "sk-values",
+        &[("AI_BATCH_MAX_CONVERSATIONS", "7"), ("AI_RPM", "6000")],
+    );
+    let bytes = export(60, 77);
+    let (job, total) = upload_job(&s, bytes.clone()).await;
+    let j = wait_job(&s.url, &job, Duration::from_secs(90)).await;
+    assert_eq!(j["status"], "done", "{j}");
+    assert!(
+        fake.calls().len() >= 8,
+        "several batches: {}",
+        fake.calls().len()
+    );
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let mut checked = 0;
+    for c in &d.conversations {
+        let sent: Vec<&powerpulse_shared::Message> = c
+            .messages
+            .iter()
+            .filter(|m| m.role != powerpulse_shared::Role::Bot)
+            .collect();
+        // Short conversations reach the model whole, so the fake's answer is computable here.
+        if sent.len() > 12 || sent.iter().any(|m| m.text.chars().count() > 600) {
+            continue;
+        }
+        let lines: String = sent
+            .iter()
+            .map(|m| {
+                let who = if m.role == powerpulse_shared::Role::Customer {
+                    "C"
+                } else {
+                    "A"
+                };
+                format!(
+                    "{who}: {}\n",
+                    m.text.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            })
+            .collect();
+        let want = &powerpulse_e2e::fake_ai::answer(&format!("### x\n{lines}"))[0];
+        let id = &c.summary.chat_id;
+        let got = get_json(&format!("{}/api/conversations/{id}", s.url), 200).await;
+        assert_eq!(got["analyzer"], "openai:gpt-test-mini", "{id}: {got}");
+        assert_eq!(
+            got["satisfaction_score"], want["satisfaction_score"],
+            "{id}"
+        );
+        assert_eq!(
+            got["first_contact_resolution"], want["first_contact_resolution"],
+            "{id}"
+        );
+        assert_eq!(got["topics"], want["topics"], "{id}");
+        checked += 1;
+    }
+    assert!(
+        checked * 10 >= total as usize * 8,
+        "most chats checked: {checked} of {total}"
+    );
+    // The metrics follow the stored answers, not the built-in ones.
+    let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
+    let page = get_json(&format!("{}/api/conversations?page_size=100", s.url), 200).await;
+    let rows = page["conversations"].as_array().unwrap();
+    let scored: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r["satisfaction_score"].as_i64())
+        .collect();
+    let csat = 100.0 * scored.iter().filter(|&&v| v >= 4).count() as f64 / scored.len() as f64;
+    assert!(
+        (m["csat_percentage"].as_f64().unwrap() - csat).abs() < 0.01,
+        "{m}"
+    );
+}
