@@ -179,3 +179,183 @@ impl Filter {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(first_ms: i64, score: Option<u8>, agents: &[&str], topics: &[&str]) -> Summary {
+        let mut s = Summary {
+            first_message_ms: first_ms,
+            agents: agents.iter().map(|a| a.to_string()).collect(),
+            ..Summary::default()
+        };
+        s.analysis.satisfaction_score = score;
+        s.analysis.topics = topics.iter().map(|t| t.to_string()).collect();
+        s
+    }
+
+    fn selects(f: &Filter, s: &Summary) -> bool {
+        f.matches(s, f.time_range())
+    }
+
+    const DAY: i64 = 86_400_000;
+    /// 2025-08-12T00:00:00Z.
+    const AUG_12: i64 = 1_754_956_800_000;
+
+    #[test]
+    fn agent_and_topic_select_only_their_conversations() {
+        let amina = summary(AUG_12, Some(4), &["amina"], &["outage"]);
+        let brian = summary(AUG_12, Some(4), &["brian"], &["tokens"]);
+        let f = Filter::from_params(None, None, None, Some("amina"), None).unwrap();
+        assert!(selects(&f, &amina));
+        assert!(!selects(&f, &brian));
+        let f = Filter::from_params(None, None, None, None, Some(" Tokens ")).unwrap();
+        assert!(!selects(&f, &amina));
+        assert!(selects(&f, &brian));
+    }
+
+    #[test]
+    fn satisfied_only_means_four_or_five() {
+        let f = Filter {
+            satisfied_only: true,
+            ..Filter::default()
+        };
+        for (score, want) in [
+            (None, false),
+            (Some(1), false),
+            (Some(3), false),
+            (Some(4), true),
+            (Some(5), true),
+        ] {
+            assert_eq!(
+                selects(&f, &summary(AUG_12, score, &[], &[])),
+                want,
+                "{score:?}"
+            );
+        }
+        assert!(selects(
+            &Filter::default(),
+            &summary(AUG_12, None, &[], &[])
+        ));
+    }
+
+    #[test]
+    fn date_ranges_include_their_first_and_last_instant_in_the_time_zone() {
+        let f =
+            Filter::from_params(Some("2025-08-12"), Some("2025-08-13"), None, None, None).unwrap();
+        for (at, want) in [
+            (AUG_12 - 1, false),
+            (AUG_12, true),
+            (AUG_12 + 2 * DAY - 1, true),
+            (AUG_12 + 2 * DAY, false),
+        ] {
+            assert_eq!(selects(&f, &summary(at, None, &[], &[])), want, "{at}");
+        }
+        // Nairobi is UTC+3: its 12 August starts at 21:00 UTC on the 11th.
+        let f = Filter::from_params(
+            Some("2025-08-12"),
+            Some("2025-08-12"),
+            Some("Africa/Nairobi"),
+            None,
+            None,
+        )
+        .unwrap();
+        let three_hours = 3 * 3_600_000;
+        assert_eq!(f.time_range().from_ms, AUG_12 - three_hours);
+        assert_eq!(f.time_range().to_ms, AUG_12 + DAY - three_hours);
+        assert!(selects(&f, &summary(AUG_12 - three_hours, None, &[], &[])));
+        assert!(!selects(
+            &f,
+            &summary(AUG_12 + DAY - three_hours, None, &[], &[])
+        ));
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_an_error_not_utc() {
+        let e = Filter::from_params(None, None, Some("Nairobi"), None, None).unwrap_err();
+        assert!(e.starts_with("tz:"), "{e}");
+        assert!(Filter::from_params(None, None, Some("Mars/Olympus"), None, None).is_err());
+        assert_eq!(
+            Filter::from_params(None, None, Some(" "), None, None)
+                .unwrap()
+                .tz,
+            Tz::UTC
+        );
+    }
+
+    #[test]
+    fn satisfaction_bounds_select_inclusively_and_are_validated() {
+        let f = Filter {
+            min_satisfaction: Some(3),
+            max_satisfaction: Some(4),
+            ..Filter::default()
+        };
+        for (score, want) in [
+            (None, false),
+            (Some(2), false),
+            (Some(3), true),
+            (Some(4), true),
+            (Some(5), false),
+        ] {
+            assert_eq!(
+                selects(&f, &summary(AUG_12, score, &[], &[])),
+                want,
+                "{score:?}"
+            );
+        }
+        let only_max = Filter {
+            max_satisfaction: Some(2),
+            ..Filter::default()
+        };
+        assert!(!selects(&only_max, &summary(AUG_12, None, &[], &[])));
+        assert!(selects(&only_max, &summary(AUG_12, Some(2), &[], &[])));
+        let check = |min: Option<u8>, max: Option<u8>| {
+            Filter {
+                min_satisfaction: min,
+                max_satisfaction: max,
+                ..Filter::default()
+            }
+            .validate()
+        };
+        assert!(check(Some(1), Some(5)).is_ok());
+        assert!(check(Some(3), Some(3)).is_ok());
+        for (min, max, needle) in [
+            (
+                Some(0),
+                None,
+                "min_satisfaction must be between 1 and 5, got 0",
+            ),
+            (
+                Some(6),
+                None,
+                "min_satisfaction must be between 1 and 5, got 6",
+            ),
+            (
+                None,
+                Some(0),
+                "max_satisfaction must be between 1 and 5, got 0",
+            ),
+            (
+                None,
+                Some(6),
+                "max_satisfaction must be between 1 and 5, got 6",
+            ),
+            (
+                Some(4),
+                Some(3),
+                "min_satisfaction 4 is above max_satisfaction 3",
+            ),
+        ] {
+            assert_eq!(check(min, max).unwrap_err(), needle);
+        }
+        assert!(
+            Filter::from_params(Some("2025-08-12"), Some("2025-08-12"), None, None, None).is_ok()
+        );
+        assert!(
+            Filter::from_params(Some("2025-08-13"), Some("2025-08-12"), None, None, None)
+                .unwrap_err()
+                .contains("after")
+        );
+    }
+}
