@@ -272,6 +272,20 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_keeps_its_time_zone_through_serde() {
+        // The app sends filters to its worker as JSON: the zone must survive the trip.
+        let f = Filter::from_params(Some("2025-08-12"), None, Some("Africa/Nairobi"), None, None)
+            .unwrap();
+        let back: Filter = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.tz.name(), "Africa/Nairobi");
+        let bad = serde_json::to_string(&f)
+            .unwrap()
+            .replace("Africa/Nairobi", "Mars/Base");
+        assert!(serde_json::from_str::<Filter>(&bad).is_err());
+    }
+
+    #[test]
     fn an_unknown_time_zone_is_an_error_not_utc() {
         let e = Filter::from_params(None, None, Some("Nairobi"), None, None).unwrap_err();
         assert!(e.starts_with("tz:"), "{e}");
