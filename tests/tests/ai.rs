@@ -669,3 +669,68 @@ async fn each_conversation_stores_exactly_the_answer_given_for_it() {
         "{m}"
     );
 }
+
+/// One chat as an export: a customer message and an agent reply.
+fn one_chat(customer: &str) -> Vec<u8> {
+    json!({"chat-x": [
+        {"MESSAGE_CONTENT": customer, "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"},
+        {"MESSAGE_CONTENT": "Kindly share your meter number.", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-08-12T10:05:00Z", "AGENT_USERNAME": "amina"}
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_for_content_replaced_during_the_call_is_not_written() {
+    let fake = FakeAi::start(Kind::OpenAi, Duration::from_millis(1500)).await;
+    // The first call answers (late); every later one fails, so only the first job's answer
+    // could ever reach the store.
+    fake.script([Fault::Ok]);
+    fake.set_default(Fault::ServerError(500));
+    let s = ai_server(
+        &fake,
+        "sk-race",
+        &[("AI_MAX_RETRIES", "0"), ("AI_RPM", "6000")],
+    );
+    let (job1, _) = upload_job(&s, one_chat("Still no power here, bado")).await;
+    let start = Instant::now();
+    while fake.calls().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the first call was made"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // While the AI reads the old content, the chat is re-uploaded with other content.
+    let new = one_chat("Thank you, it works now");
+    let up: Value = upload(&s.url, new.clone(), Some("true"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(up["conversations_processed"], 1);
+    wait_job(&s.url, &job1, Duration::from_secs(30)).await;
+    if let Some(job2) = up["job"]["id"].as_str() {
+        wait_job(&s.url, job2, Duration::from_secs(30)).await;
+    }
+    let got = get_json(&format!("{}/api/conversations/chat-x", s.url), 200).await;
+    let builtin = powerpulse_shared::process(&new, &Default::default()).unwrap();
+    let want = &builtin.conversations[0].summary.analysis;
+    assert_eq!(
+        got["analyzer"], "builtin",
+        "the old content's AI answer was dropped: {got}"
+    );
+    assert_eq!(
+        got["satisfaction_score"],
+        json!(want.satisfaction_score),
+        "{got}"
+    );
+    assert_eq!(got["topics"], json!(want.topics), "{got}");
+    let texts: Vec<&str> = got["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_content"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"Thank you, it works now"), "{texts:?}");
+}
