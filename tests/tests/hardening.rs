@@ -251,3 +251,23 @@ async fn overlapping_forced_uploads_of_the_same_chats_both_succeed_on_postgres()
     let Some(pg) = Postgres::start() else { return };
     overlapping_forced_uploads(ServerOptions::db(&pg.database("overlap"))).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_request_ends_with_408_after_the_timeout() {
+    use std::io::{Read, Write};
+    let s = Server::start(ServerOptions::default().with("REQUEST_TIMEOUT_SECS", "1"));
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .unwrap();
+    let head = format!(
+        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{",
+        s.port
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 64];
+    let n = slow.read(&mut answer).unwrap();
+    let status = String::from_utf8_lossy(&answer[..n]);
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    // The server still answers everyone else, and the slot of the stalled upload is free.
+    assert_eq!(upload(&s.url, export(3, 5), None).await.status(), 200);
+}
