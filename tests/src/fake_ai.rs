@@ -47,6 +47,9 @@ pub enum Fault {
     InvalidItems(usize),
     /// The answer is cut off (MAX_TOKENS / finish_reason length).
     Truncated,
+    /// A correct answer followed by 9 MB of JSON whitespace (still valid JSON: only a client
+    /// that caps what it reads refuses it).
+    HugeAnswer,
 }
 
 /// One call as the fake saw it.
@@ -261,6 +264,7 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
     let mut items = answer(&batch);
     match &fault {
         Fault::Ok => {}
+        Fault::HugeAnswer => {}
         Fault::RateLimited(wait) => {
             return if gemini {
                 error(
@@ -336,23 +340,31 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
     let truncated = fault == Fault::Truncated;
     let prompt_tokens = batch.len() / 4 + 300;
     let out_tokens = text.len() / 4;
-    if gemini {
-        Json(json!({
+    let body = if gemini {
+        json!({
             "candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
                             "finishReason": if truncated { "MAX_TOKENS" } else { "STOP" }, "index": 0}],
             "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out_tokens, "totalTokenCount": prompt_tokens + out_tokens},
             "modelVersion": "gemini-test-flash-lite"
-        }))
-        .into_response()
+        })
     } else {
-        Json(json!({
+        json!({
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_764_000_000, "model": "gpt-test-mini",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": null},
                          "finish_reason": if truncated { "length" } else { "stop" }}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens, "total_tokens": prompt_tokens + out_tokens}
-        }))
-        .into_response()
+        })
+    };
+    if fault == Fault::HugeAnswer {
+        let padded = format!("{body}{}", " ".repeat(9 << 20));
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            padded,
+        )
+            .into_response();
     }
+    Json(body).into_response()
 }
 
 async fn gemini(

@@ -176,6 +176,25 @@ impl Server {
         c.wait().expect("the server exits")
     }
 
+    /// Asks the process to stop (SIGTERM) and waits at most `limit` for it; none (and the
+    /// process killed) if it was still running then.
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take().expect("running");
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = c.try_wait().expect("the server's status") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
     /// Starts the server again on the same store (after `kill9` or `terminate`).
     pub fn restart(&mut self) {
         self.kill9();

@@ -734,3 +734,24 @@ async fn a_result_for_content_replaced_during_the_call_is_not_written() {
         .collect();
     assert!(texts.contains(&"Thank you, it works now"), "{texts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nine_megabyte_answer_is_refused_and_the_batch_retried() {
+    let fake = FakeAi::start(Kind::Gemini, Duration::from_millis(10)).await;
+    fake.script([Fault::HugeAnswer]);
+    let s = ai_server(
+        &fake,
+        "gm-huge",
+        &[("AI_RPM", "6000"), ("AI_BATCH_MAX_CONVERSATIONS", "50")],
+    );
+    let (job, total) = upload_job(&s, export(12, 9)).await;
+    let j = wait_job(&s.url, &job, Duration::from_secs(60)).await;
+    assert_eq!(j["status"], "done", "{j}");
+    assert_eq!(j["done"].as_i64().unwrap(), total, "{j}");
+    assert!(
+        j["retries"].as_i64().unwrap() >= 1,
+        "the huge answer was retried: {j}"
+    );
+    assert!(fake.calls().len() >= 2);
+    get_json(&format!("{}/health", s.url), 200).await;
+}

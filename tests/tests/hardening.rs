@@ -271,3 +271,33 @@ async fn a_stalled_request_ends_with_408_after_the_timeout() {
     // The server still answers everyone else, and the slot of the stalled upload is free.
     assert_eq!(upload(&s.url, export(3, 5), None).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_client_cannot_hold_up_shutdown_past_the_grace_period() {
+    use std::io::Write;
+    let mut s = Server::start(
+        ServerOptions::default()
+            .with("SHUTDOWN_GRACE_SECS", "1")
+            .with("REQUEST_TIMEOUT_SECS", "3600"),
+    );
+    // An upload that never finishes sending its body.
+    let mut stuck = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let head = format!(
+        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{",
+        s.port
+    );
+    stuck.write_all(head.as_bytes()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Without the deadline the server would wait for this request for the hour of its timeout.
+    let status = s.terminate_within(std::time::Duration::from_secs(60));
+    assert!(
+        status.is_some(),
+        "the server exited after SIGTERM despite the stuck client"
+    );
+    assert!(
+        s.logs().contains("shutdown deadline passed"),
+        "{}",
+        s.logs()
+    );
+    drop(stuck);
+}
