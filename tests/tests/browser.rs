@@ -116,6 +116,16 @@ fn export_on_disk(name: &str, conversations: usize, seed: u64) -> (TempDir, std:
     (dir, file)
 }
 
+/// Opens the app, chooses `file` and waits for its KPIs.
+async fn load_in_app(c: &Client, url: &str, file: &Path) {
+    open_app(c, url).await;
+    choose_file(c, file).await;
+    wait_for(c, "after loading", Duration::from_secs(60), |k| {
+        k[0].is_some()
+    })
+    .await;
+}
+
 /// Opens the app and waits until it can take a file.
 async fn open_app(c: &Client, url: &str) {
     c.goto(url).await.unwrap();
@@ -414,17 +424,10 @@ async fn analyse_with_ai_through_the_server() {
     let mut o = ServerOptions::default().with("AI_RPM", "6000");
     o.env.extend(fake.env("sk-browser-KEY"));
     let server = Server::start(o);
-    let dir = TempDir::new("browser-ai");
-    let file = dir.join("chats.json");
-    std::fs::write(&file, export(150, 52)).unwrap();
+    let (_dir, file) = export_on_disk("browser-ai", 150, 52);
     let b = Browser::start().await;
     let c = &b.client;
-    open_app(c, &server.url).await;
-    choose_file(c, &file).await;
-    wait_for(c, "after loading", Duration::from_secs(60), |k| {
-        k[0].is_some()
-    })
-    .await;
+    load_in_app(c, &server.url, &file).await;
     let analyzer = c
         .find(Locator::Css("[data-testid='analyzer']"))
         .await
@@ -537,12 +540,7 @@ async fn the_conversation_list_pages_through_next_previous_and_last() {
     let server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
     let c = &b.client;
-    open_app(c, &server.url).await;
-    choose_file(c, &file).await;
-    wait_for(c, "after loading", Duration::from_secs(60), |k| {
-        k[0].is_some()
-    })
-    .await;
+    load_in_app(c, &server.url, &file).await;
 
     let (page, pages) = page_info(c).await;
     assert_eq!(page, 1);
