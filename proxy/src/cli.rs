@@ -191,7 +191,7 @@ impl PipelineArgs {
 /// Reads and processes an export; errors name the file and, for JSON, the place.
 pub fn load(path: &PathBuf, opts: &Options) -> Result<Dataset, CliError> {
     let bytes = read_file(path)?;
-    process(&bytes, opts).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+    process(&bytes, opts).map_err(|e| in_file(path)(e.to_string()))
 }
 
 /// Runs the CLI; returns the process exit status.

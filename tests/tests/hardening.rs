@@ -178,19 +178,22 @@ async fn responses_carry_security_headers() {
     }
 }
 
+/// A client that sends an upload's headers and the start of its body, then nothing more.
+fn stalled_upload(port: u16) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{\"chat\": ["
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_beyond_the_concurrency_cap_get_429_with_retry_after() {
-    use std::io::Write;
     let s = Server::start(ServerOptions::default().with("MAX_CONCURRENT_UPLOADS", "1"));
-    // A slow client: headers and the start of a large multipart body, then nothing.
-    let mut slow = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    let boundary = "XYZ";
-    let head = format!(
-        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 1000000\r\n\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{\"chat\": [",
-        s.port
-    );
-    slow.write_all(head.as_bytes()).unwrap();
-    slow.flush().unwrap();
+    let slow = stalled_upload(s.port);
     let start = std::time::Instant::now();
     let busy = loop {
         let r = upload(&s.url, export(3, 1), None).await;
@@ -254,16 +257,11 @@ async fn overlapping_forced_uploads_of_the_same_chats_both_succeed_on_postgres()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_request_ends_with_408_after_the_timeout() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let s = Server::start(ServerOptions::default().with("REQUEST_TIMEOUT_SECS", "1"));
-    let mut slow = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let mut slow = stalled_upload(s.port);
     slow.set_read_timeout(Some(std::time::Duration::from_secs(15)))
         .unwrap();
-    let head = format!(
-        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{",
-        s.port
-    );
-    slow.write_all(head.as_bytes()).unwrap();
     let mut answer = [0u8; 64];
     let n = slow.read(&mut answer).unwrap();
     let status = String::from_utf8_lossy(&answer[..n]);
@@ -274,19 +272,12 @@ async fn a_stalled_request_ends_with_408_after_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_client_cannot_hold_up_shutdown_past_the_grace_period() {
-    use std::io::Write;
     let mut s = Server::start(
         ServerOptions::default()
             .with("SHUTDOWN_GRACE_SECS", "1")
             .with("REQUEST_TIMEOUT_SECS", "3600"),
     );
-    // An upload that never finishes sending its body.
-    let mut stuck = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    let head = format!(
-        "POST /api/upload-json HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\r\n{{",
-        s.port
-    );
-    stuck.write_all(head.as_bytes()).unwrap();
+    let stuck = stalled_upload(s.port);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // Without the deadline the server would wait for this request for the hour of its timeout.
     let status = s.terminate_within(std::time::Duration::from_secs(60));

@@ -37,6 +37,7 @@ pub struct Health {
 )]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let ok = state.store.ping().await.is_ok();
+    let (worker_restarts, worker_last_failure) = state.jobs.worker_restarts();
     let body = Health {
         status: if ok { "ok" } else { "unavailable" },
         store: state.store.kind(),
@@ -44,8 +45,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         ai: state.jobs.engine().is_some(),
         version: env!("CARGO_PKG_VERSION"),
         definitions: powerpulse_shared::DEFINITIONS_VERSION,
-        worker_restarts: state.jobs.worker_restarts().0,
-        worker_last_failure: state.jobs.worker_restarts().1,
+        worker_restarts,
+        worker_last_failure,
     };
     (
         if ok {
