@@ -25,10 +25,12 @@ pub const MAX_ANALYSED_BYTES: usize = 10_000;
 
 /// The first [`MAX_ANALYSED_BYTES`] of a text, cut at a character boundary.
 pub fn analysed_part(text: &str) -> &str {
-    if text.len() <= MAX_ANALYSED_BYTES {
-        return text;
-    }
-    let mut end = MAX_ANALYSED_BYTES;
+    head(text, MAX_ANALYSED_BYTES)
+}
+
+/// The first `max` bytes of a text, or a little less, at a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -448,11 +450,7 @@ fn has_token_number(text: &str) -> bool {
 /// Lowercase, trimmed of punctuation, single spaces; only the first `max` bytes (or a little
 /// less, at a character boundary) are read, so a huge message costs no more than a short one.
 fn normalised(text: &str, max: usize) -> String {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let t = text[..end]
+    let t = head(text, max)
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase();
     t.split_whitespace().collect::<Vec<_>>().join(" ")
