@@ -594,3 +594,34 @@ async fn the_conversation_list_pages_through_next_previous_and_last() {
         "paging through shows every conversation once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_export_shows_the_clis_figures_and_pages_through() {
+    if !app_built() {
+        return;
+    }
+    // A real, pseudonymised care export (eval/kenya-a.json), not our generator's chats.
+    let file = workspace().join("eval/kenya-a.json");
+    let expected = cli_kpis(&file, &[]);
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &file).await;
+    assert_eq!(
+        rounded(&kpis(c).await),
+        expected,
+        "KPIs equal `powerpulse metrics --json`"
+    );
+    let (_, pages) = page_info(c).await;
+    let mut seen = row_ids(c).await;
+    for p in 2..=pages {
+        seen.extend(go_to(c, "page-next", p).await);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(
+        seen.len() as f64,
+        expected[0].unwrap(),
+        "every real conversation listed once"
+    );
+}
