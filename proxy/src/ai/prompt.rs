@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 /// Bumped whenever the instructions or the output format change: cached analyses made with
 /// another version are not reused.
-pub const PROMPT_VERSION: &str = "pp-2";
+pub const PROMPT_VERSION: &str = "pp-3";
 
 /// Messages kept from the start and from the end of a long conversation.
 pub const KEEP_FIRST: usize = 4;
@@ -170,21 +170,21 @@ Each chat starts with '### <id>'; 'C:' lines are the customer, 'A:' lines the ag
 satisfaction_score (integer 1-5, judged from the situation at the end of the chat, not only the tone: \
 5 = explicitly happy or thankful and the problem solved; \
 4 = solved or fully answered, customer neutral to positive, including silence after a concrete fix such as a token delivered; \
-3 = no clear signal: silence after a routine answer, after a request for details or after a logged complaint, greetings only, thanks while the problem is not solved; \
+3 = no clear signal: silence after a routine answer (such as being told which office, e-mail or WhatsApp handles a question), after a request for details or after a logged complaint, greetings only, thanks while the problem is not solved; \
 2 = not solved and the customer is frustrated, kept waiting, chasing, repeating the message or coming back; \
 1 = angry, insulting, threatening, or reporting repeated failures, or (even calmly) two days or more without power that are not solved), \
 satisfaction_confidence (0-1: how sure you are), \
 first_contact_resolution (true only when the issue was solved or fully answered at the first contact: a token or KCT code delivered, \
-a question answered with the information asked for, a fault fixed, or the customer confirms it works; \
+a question answered with the information asked for (to a question, telling where to go or whom to write is an answer), a fault fixed, or the customer confirms it works; \
 false when the agent only asked for details (meter number, location), logged or forwarded a complaint, gave a reference number, \
-promised follow-up, asked for patience or referred the customer to an office, e-mail or WhatsApp; \
+promised follow-up, asked for patience, or met a reported failure by referring the customer to an office, e-mail or WhatsApp; \
 false when no agent answered, when the customer says it still does not work, or when the customer comes back the next day or later; \
 null: no actual issue - greetings only, 'Get started', spam), \
 topics (1-3 of exactly these labels: outage (no power, low or dim voltage, surges, transformers), tokens, \
 billing (bills, payments, refunds, tariffs, balances), meter (meter faults, CIU, KCT update codes), connection (new connections), \
 account, safety, feedback (complaints about the service itself), other), \
-sentiment (one number from -1 to 1 per 'C:' line, in order, for the customer's tone including the situation described: \
-a polite request after days without power is negative; null when the line carries no sentiment, such as a number or a greeting). \
+sentiment (one number from -1 to 1 per 'C:' line, in order, for the customer's tone read in the light of the whole chat and how it ended: \
+a polite request after days without power that were never fixed is negative; null when the line carries no sentiment, such as a number or a greeting). \
 Answer with JSON only.";
 
 /// The JSON schema of the answer (OpenAI strict structured output, Gemini responseSchema).
@@ -326,7 +326,8 @@ mod tests {
             "only asked for details",
             "gave a reference number",
             "promised follow-up",
-            "referred the customer to an office",
+            "referring the customer to an office",
+            "telling where to go or whom to write is an answer",
             "no agent answered",
             "comes back the next day",
             "two days or more without power",
