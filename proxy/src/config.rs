@@ -82,13 +82,13 @@ pub struct AiConfig {
     pub price_out: f64,
 }
 
-/// Default models: current small, cheap, JSON-capable models (the original tool's Gemini 1.5
-/// Flash and GPT-4o-mini are retired or retiring). Gemini: the stable Flash-Lite id of the
-/// Gemini API's model page (stable since July 2026; checked 2026-12-01). The OpenAI default is
-/// deprecated (shutdown 2026-12-11): its replacement is issue 13's work.
+/// Default models: current small, cheap, JSON-capable models (checked 2026-12-01). Gemini: the
+/// stable Flash-Lite id of the Gemini API's model page (stable since July 2026, no shutdown
+/// date announced). OpenAI: GPT-6 Luna, "for cost-sensitive, high-volume workloads" on OpenAI's
+/// models page (gpt-5-mini, the previous default, shuts down on 2026-12-11).
 pub const DEFAULT_GEMINI_MODEL: &str = "gemini-3.5-flash-lite";
 /// See [`DEFAULT_GEMINI_MODEL`].
-pub const DEFAULT_OPENAI_MODEL: &str = "gpt-5-mini";
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-6-luna";
 
 /// The server's settings.
 #[derive(Debug, Clone)]
@@ -215,6 +215,15 @@ impl Config {
                     var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
                 ),
             };
+        // The model's list price; a model PowerPulse does not know costs what the provider's
+        // default does until AI_PRICE_*_PER_MTOK say otherwise.
+        let default_model = match service {
+            AiService::OpenAi => DEFAULT_OPENAI_MODEL,
+            _ => DEFAULT_GEMINI_MODEL,
+        };
+        let (list_in, list_out) = crate::ai::models::list_price(&model)
+            .or_else(|| crate::ai::models::list_price(default_model))
+            .unwrap_or((0.0, 0.0));
         let ai = AiConfig {
             service,
             key,
@@ -228,8 +237,8 @@ impl Config {
             batch_max_conversations: parsed("AI_BATCH_MAX_CONVERSATIONS", 40)?,
             timeout_secs: parsed("AI_TIMEOUT_SECS", 120)?,
             redact: parsed("AI_REDACT", true)?,
-            price_in: parsed("AI_PRICE_IN_PER_MTOK", 0.10)?,
-            price_out: parsed("AI_PRICE_OUT_PER_MTOK", 0.40)?,
+            price_in: parsed("AI_PRICE_IN_PER_MTOK", list_in)?,
+            price_out: parsed("AI_PRICE_OUT_PER_MTOK", list_out)?,
         };
         if ai.max_concurrency == 0 || ai.rpm == 0 || ai.batch_max_conversations == 0 {
             return Err(ConfigError(

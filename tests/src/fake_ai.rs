@@ -50,6 +50,238 @@ pub enum Fault {
     /// A correct answer followed by 9 MB of JSON whitespace (still valid JSON: only a client
     /// that caps what it reads refuses it).
     HugeAnswer,
+    /// 429 for billing: OpenAI `credit_balance_exhausted` (type insufficient_quota); Gemini
+    /// answers as for an exhausted quota.
+    BillingExhausted,
+    /// 429 for a per-day limit, without Retry-After: OpenAI names requests per day and sets
+    /// `x-ratelimit-reset-requests: 6m0s`; Gemini's QuotaFailure names a PerDay quota, no RetryInfo.
+    DailyLimit,
+    /// 200 without an answer: Gemini blocks the prompt (`promptFeedback.blockReason`), OpenAI's
+    /// model refuses (`message.refusal`).
+    Blocked,
+    /// A correct answer that also carries the model's thinking: Gemini adds a thought part
+    /// (`"thought": true`) and bills `thoughtsTokenCount`; OpenAI reports reasoning tokens.
+    Thinking,
+}
+
+/// Model ids the fakes serve (the real ids of 2026-12-01; any other answers 404 as the real
+/// services do).
+pub const GEMINI_MODELS: [&str; 5] = [
+    "gemini-3.5-flash-lite",
+    "gemini-3.1-flash-lite",
+    "gemini-3.8-flash",
+    "gemini-3.6-flash",
+    "gemini-3.5-flash",
+];
+/// See [`GEMINI_MODELS`].
+pub const OPENAI_MODELS: [&str; 3] = ["gpt-6-luna", "gpt-6.1-terra", "gpt-5-mini"];
+
+/// The `generationConfig` fields of Gemini's REST reference; any other is refused with 400.
+const GEMINI_CONFIG_FIELDS: [&str; 18] = [
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "responseJsonSchema",
+    "responseModalities",
+    "candidateCount",
+    "maxOutputTokens",
+    "temperature",
+    "topP",
+    "topK",
+    "seed",
+    "presencePenalty",
+    "frequencyPenalty",
+    "responseLogprobs",
+    "logprobs",
+    "speechConfig",
+    "thinkingConfig",
+    "mediaResolution",
+];
+
+/// The OpenAPI subset `responseSchema` accepts; any other keyword is refused with 400.
+const GEMINI_SCHEMA_KEYWORDS: [&str; 22] = [
+    "type",
+    "format",
+    "title",
+    "description",
+    "nullable",
+    "enum",
+    "maxItems",
+    "minItems",
+    "properties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "example",
+    "anyOf",
+    "propertyOrdering",
+    "default",
+    "items",
+    "minimum",
+    "maximum",
+];
+
+/// What the real Gemini refuses in a request body (400), as its messages say it.
+fn gemini_refusals(model: &str, body: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let config = &body["generationConfig"];
+    for key in config.as_object().into_iter().flatten().map(|(k, _)| k) {
+        if !GEMINI_CONFIG_FIELDS.contains(&key.as_str()) {
+            problems.push(format!(
+                "Invalid JSON payload received. Unknown name \"{key}\" at 'generation_config'"
+            ));
+        }
+    }
+    let thinking = &config["thinkingConfig"];
+    if thinking["thinkingLevel"].is_string() && thinking["thinkingBudget"].is_number() {
+        problems.push("thinkingLevel and thinkingBudget cannot both be set".into());
+    }
+    if let Some(level) = thinking["thinkingLevel"].as_str() {
+        let levels: &[&str] = if model.starts_with("gemini-3.8") {
+            &["low", "medium", "high"]
+        } else {
+            &["minimal", "low", "medium", "high"]
+        };
+        if !levels.contains(&level) {
+            problems.push(format!(
+                "thinking level {level} is not supported by {model}"
+            ));
+        }
+    }
+    schema_keywords(&config["responseSchema"], "responseSchema", &mut problems);
+    problems
+}
+
+fn schema_keywords(schema: &Value, at: &str, problems: &mut Vec<String>) {
+    let Some(o) = schema.as_object() else { return };
+    for (k, v) in o {
+        if !GEMINI_SCHEMA_KEYWORDS.contains(&k.as_str()) {
+            problems.push(format!("Unknown name \"{k}\" at '{at}'"));
+        }
+        match k.as_str() {
+            "properties" => {
+                for (name, p) in v.as_object().into_iter().flatten() {
+                    schema_keywords(p, &format!("{at}.properties[{name}]"), problems);
+                }
+            }
+            "items" => schema_keywords(v, &format!("{at}.items"), problems),
+            "anyOf" => {
+                for (i, p) in v.as_array().into_iter().flatten().enumerate() {
+                    schema_keywords(p, &format!("{at}.anyOf[{i}]"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What OpenAI refuses in a Chat Completions body (400): a strict schema must close every
+/// object and require every property; reasoning models take no sampling parameters and no
+/// `max_tokens`, and only their documented efforts.
+fn openai_refusals(body: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let model = body["model"].as_str().unwrap_or_default();
+    let reasoning = model.starts_with("gpt-5") || model.starts_with("gpt-6");
+    if reasoning {
+        for p in [
+            "temperature",
+            "top_p",
+            "logprobs",
+            "top_logprobs",
+            "max_tokens",
+        ] {
+            if !body[p].is_null() {
+                problems.push(format!(
+                    "Unsupported parameter: '{p}' is not supported with this model."
+                ));
+            }
+        }
+        if let Some(effort) = body["reasoning_effort"].as_str() {
+            let efforts: &[&str] = if model.starts_with("gpt-6") {
+                &["none", "low", "medium", "high", "xhigh", "max"]
+            } else {
+                &["minimal", "low", "medium", "high"]
+            };
+            if !efforts.contains(&effort) {
+                problems.push(format!("Unsupported value: 'reasoning_effort' does not support '{effort}' with this model."));
+            }
+        }
+    } else if !body["reasoning_effort"].is_null() {
+        problems.push("Unrecognized request argument supplied: reasoning_effort".into());
+    }
+    strict_schema(
+        &body["response_format"]["json_schema"]["schema"],
+        "schema",
+        &mut problems,
+    );
+    problems
+}
+
+fn strict_schema(schema: &Value, at: &str, problems: &mut Vec<String>) {
+    let Some(o) = schema.as_object() else { return };
+    let is_object = match &o.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if is_object {
+        if o.get("additionalProperties") != Some(&Value::Bool(false)) {
+            problems.push(format!("Invalid schema: In context={at}, 'additionalProperties' is required to be supplied and to be false."));
+        }
+        let props: Vec<&String> = o
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().collect())
+            .unwrap_or_default();
+        let required: Vec<&str> = o
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for p in &props {
+            if !required.contains(&p.as_str()) {
+                problems.push(format!("Invalid schema: In context={at}, 'required' is required to include every key in properties. Missing '{p}'."));
+            }
+        }
+    }
+    for key in [
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+    ] {
+        if o.contains_key(key) {
+            problems.push(format!(
+                "Invalid schema: In context={at}, '{key}' is not permitted."
+            ));
+        }
+    }
+    for (name, p) in o
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        strict_schema(p, &format!("{at}.properties.{name}"), problems);
+    }
+    if let Some(items) = o.get("items") {
+        strict_schema(items, &format!("{at}.items"), problems);
+    }
+    for (i, p) in o
+        .get("anyOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        strict_schema(p, &format!("{at}.anyOf[{i}]"), problems);
+    }
 }
 
 /// One call as the fake saw it.
@@ -66,6 +298,9 @@ pub struct Call {
     /// What the fake did.
     pub fault: Fault,
 }
+
+/// Thinking tokens a [`Fault::Thinking`] answer reports.
+pub const THOUGHT_TOKENS: usize = 1000;
 
 struct FakeState {
     kind: Kind,
@@ -134,13 +369,13 @@ impl FakeAi {
                 ("AI_SERVICE".into(), "gemini".into()),
                 ("GEMINI_API_KEY".into(), key.into()),
                 ("GEMINI_BASE_URL".into(), self.base_url.clone()),
-                ("GEMINI_MODEL".into(), "gemini-test-flash-lite".into()),
+                ("GEMINI_MODEL".into(), "gemini-3.5-flash-lite".into()),
             ],
             Kind::OpenAi => vec![
                 ("AI_SERVICE".into(), "openai".into()),
                 ("OPENAI_API_KEY".into(), key.into()),
                 ("OPENAI_BASE_URL".into(), self.base_url.clone()),
-                ("OPENAI_MODEL".into(), "gpt-test-mini".into()),
+                ("OPENAI_MODEL".into(), "gpt-6-luna".into()),
             ],
         }
     }
@@ -263,8 +498,7 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
     };
     let mut items = answer(&batch);
     match &fault {
-        Fault::Ok => {}
-        Fault::HugeAnswer => {}
+        Fault::Ok | Fault::HugeAnswer | Fault::Thinking => {}
         Fault::RateLimited(wait) => {
             return if gemini {
                 error(
@@ -284,7 +518,13 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
                 r
             };
         }
-        Fault::QuotaExhausted => {
+        Fault::BillingExhausted if !gemini => {
+            return error(
+                429,
+                json!({"error": {"message": "Your credit balance is exhausted. Add credits to continue.", "type": "insufficient_quota", "param": null, "code": "credit_balance_exhausted"}}),
+            );
+        }
+        Fault::QuotaExhausted | Fault::BillingExhausted => {
             return if gemini {
                 error(
                     429,
@@ -300,6 +540,34 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
                     json!({"error": {"message": "You exceeded your current quota, please check your plan and billing details.", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}}),
                 )
             };
+        }
+        Fault::DailyLimit => {
+            return if gemini {
+                error(
+                    429,
+                    json!({"error": {"code": 429, "message": "You exceeded your current quota.", "status": "RESOURCE_EXHAUSTED",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_requests", "quotaId": "GenerateRequestsPerDayPerProjectPerModel"}]}]}}),
+                )
+            } else {
+                let mut r = error(
+                    429,
+                    json!({"error": {"message": "Rate limit reached for gpt-6-luna on requests per day (RPD): Limit 10000, Used 10000, Requested 1.", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}),
+                );
+                r.headers_mut()
+                    .insert("x-ratelimit-reset-requests", "6m0s".parse().unwrap());
+                r
+            };
+        }
+        Fault::Blocked => {
+            let body = if gemini {
+                json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+                       "usageMetadata": {"promptTokenCount": 100, "totalTokenCount": 100}})
+            } else {
+                json!({"id": "chatcmpl-fake", "object": "chat.completion", "model": "gpt-6-luna",
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}, "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 100, "completion_tokens": 8, "total_tokens": 108}})
+            };
+            return Json(body).into_response();
         }
         Fault::ServerError(code) => {
             return if gemini {
@@ -340,19 +608,35 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
     let truncated = fault == Fault::Truncated;
     let prompt_tokens = batch.len() / 4 + 300;
     let out_tokens = text.len() / 4;
+    // Thinking: Gemini bills it apart from the answer's tokens; OpenAI counts it inside
+    // completion_tokens.
+    let thoughts = if fault == Fault::Thinking {
+        THOUGHT_TOKENS
+    } else {
+        0
+    };
     let body = if gemini {
+        let mut parts = vec![json!({"text": text})];
+        if thoughts > 0 {
+            parts.insert(
+                0,
+                json!({"text": "Let me weigh each chat first.", "thought": true}),
+            );
+        }
         json!({
-            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"},
+            "candidates": [{"content": {"parts": parts, "role": "model"},
                             "finishReason": if truncated { "MAX_TOKENS" } else { "STOP" }, "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out_tokens, "totalTokenCount": prompt_tokens + out_tokens},
-            "modelVersion": "gemini-test-flash-lite"
+            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out_tokens, "thoughtsTokenCount": thoughts,
+                              "totalTokenCount": prompt_tokens + out_tokens + thoughts},
+            "modelVersion": "gemini-3.5-flash-lite"
         })
     } else {
         json!({
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_764_000_000, "model": "gpt-test-mini",
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_764_000_000, "model": "gpt-6-luna",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": null},
                          "finish_reason": if truncated { "length" } else { "stop" }}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens, "total_tokens": prompt_tokens + out_tokens}
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens + thoughts, "total_tokens": prompt_tokens + out_tokens + thoughts,
+                      "completion_tokens_details": {"reasoning_tokens": thoughts}}
         })
     };
     if fault == Fault::HugeAnswer {
@@ -378,10 +662,20 @@ async fn gemini(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let mut problems = Vec::new();
-    if !model_action.ends_with(":generateContent") {
-        problems.push(format!("path {model_action}"));
+    let Some(model) = model_action.strip_suffix(":generateContent") else {
+        state
+            .bad_requests
+            .lock()
+            .unwrap()
+            .push(format!("path {model_action}"));
+        return (StatusCode::NOT_FOUND, Json(json!({"error": {"code": 404, "message": format!("path {model_action}"), "status": "NOT_FOUND"}}))).into_response();
+    };
+    if !GEMINI_MODELS.contains(&model) {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": {"code": 404,
+            "message": format!("models/{model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."),
+            "status": "NOT_FOUND"}}))).into_response();
     }
+    let mut problems = gemini_refusals(model, &body);
     if key.is_empty() {
         problems.push("no x-goog-api-key".into());
     }
@@ -415,7 +709,13 @@ async fn openai(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default()
         .to_owned();
-    let mut problems = Vec::new();
+    let model = body["model"].as_str().unwrap_or_default();
+    if !model.is_empty() && !OPENAI_MODELS.contains(&model) {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": {
+            "message": format!("The model `{model}` does not exist or you do not have access to it."),
+            "type": "invalid_request_error", "param": null, "code": "model_not_found"}}))).into_response();
+    }
+    let mut problems = openai_refusals(&body);
     if key.is_empty() {
         problems.push("no bearer token".to_owned());
     }

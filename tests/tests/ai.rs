@@ -78,7 +78,7 @@ async fn batches_respect_the_budget_the_rate_and_the_concurrency() {
     assert!(fake.bad_requests().is_empty(), "{:?}", fake.bad_requests());
     let m = get_json(&format!("{}/api/metrics", s.url), 200).await;
     assert_eq!(
-        m["analysis"]["by_analyzer"]["openai:gpt-test-mini"]
+        m["analysis"]["by_analyzer"]["openai:gpt-6-luna"]
             .as_i64()
             .unwrap(),
         total
@@ -265,7 +265,7 @@ async fn invalid_missing_malformed_and_truncated_answers_are_retried_in_smaller_
         let score = c["satisfaction_score"].as_i64();
         assert!(score.is_none_or(|v| (1..=5).contains(&v)));
         if c["analysis_status"] == "complete" {
-            assert_eq!(c["analyzer"], "gemini:gemini-test-flash-lite");
+            assert_eq!(c["analyzer"], "gemini:gemini-3.5-flash-lite");
         }
     }
 }
@@ -298,6 +298,149 @@ async fn an_exhausted_quota_pauses_the_job_instead_of_burning_retries() {
             m["analysis"]["by_analyzer"]["builtin"],
             m["total_conversations"]
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn billing_and_daily_limits_pause_the_job_until_they_can_lift() {
+    // (fault, provider, the shortest pause the provider's answer allows)
+    let cases = [
+        (
+            Fault::BillingExhausted,
+            Kind::OpenAi,
+            Duration::from_secs(3000),
+        ),
+        (Fault::DailyLimit, Kind::OpenAi, Duration::from_secs(350)),
+        (Fault::DailyLimit, Kind::Gemini, Duration::from_secs(60)),
+    ];
+    for (fault, kind, at_least) in cases {
+        let fake = FakeAi::start(kind, Duration::from_millis(10)).await;
+        fake.set_default(fault.clone());
+        let s = ai_server(
+            &fake,
+            "key-limit",
+            &[("AI_RPM", "6000"), ("AI_MAX_CONCURRENCY", "1")],
+        );
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let (job, _) = upload_job(&s, export(30, 37)).await;
+        let j = wait_job(&s.url, &job, Duration::from_secs(30)).await;
+        assert_eq!(j["status"], "paused", "{fault:?} {kind:?}: {j}");
+        let until = j["paused_until_ms"].as_i64().unwrap();
+        assert!(
+            until - started >= at_least.as_millis() as i64,
+            "{fault:?} {kind:?}: paused only {} ms",
+            until - started
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            fake.calls().len(),
+            1,
+            "{fault:?} {kind:?}: not retried seconds apart"
+        );
+        assert!(fake.bad_requests().is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_or_refused_answers_are_recorded_per_conversation_not_retried() {
+    for kind in [Kind::Gemini, Kind::OpenAi] {
+        let fake = FakeAi::start(kind, Duration::from_millis(10)).await;
+        fake.set_default(Fault::Blocked);
+        let s = ai_server(
+            &fake,
+            "key-blocked",
+            &[
+                ("AI_RPM", "6000"),
+                ("AI_MAX_CONCURRENCY", "1"),
+                ("AI_BATCH_MAX_CONVERSATIONS", "4"),
+                ("AI_MAX_RETRIES", "3"),
+            ],
+        );
+        let (job, total) = upload_job(&s, export(4, 38)).await;
+        let j = wait_job(&s.url, &job, Duration::from_secs(30)).await;
+        assert_eq!(j["failed"].as_i64().unwrap(), total, "{kind:?}: {j}");
+        let sizes: Vec<usize> = fake.calls().iter().map(|c| c.conversations).collect();
+        // The batch is halved to find the conversation, and each single is asked once.
+        assert_eq!(
+            sizes.iter().filter(|&&n| n == 1).count() as i64,
+            total,
+            "{kind:?}: {sizes:?}"
+        );
+        assert_eq!(sizes.len() as i64, 2 * total - 1, "{kind:?}: {sizes:?}");
+        let page = get_json(&format!("{}/api/conversations?page_size=10", s.url), 200).await;
+        for c in page["conversations"].as_array().unwrap() {
+            assert_eq!(c["analysis_status"], "failed");
+            assert_eq!(c["analyzer"], "builtin", "the built-in analysis stays");
+            let why = c["ai_error"].as_str().unwrap_or_default();
+            assert!(
+                why.contains("blocked") || why.contains("refused"),
+                "{kind:?}: {c}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_model_fails_at_once_with_the_providers_message() {
+    for (kind, var, model) in [
+        (Kind::Gemini, "GEMINI_MODEL", "gemini-3-flash-lite"),
+        (Kind::OpenAi, "OPENAI_MODEL", "gpt-5.9-mini"),
+    ] {
+        let fake = FakeAi::start(kind, Duration::from_millis(10)).await;
+        let s = ai_server(
+            &fake,
+            "key-model",
+            &[("AI_RPM", "6000"), (var, model), ("AI_MAX_RETRIES", "3")],
+        );
+        let (job, total) = upload_job(&s, export(10, 39)).await;
+        let j = wait_job(&s.url, &job, Duration::from_secs(30)).await;
+        assert_eq!(j["failed"].as_i64().unwrap(), total, "{kind:?}: {j}");
+        assert_eq!(
+            j["retries"].as_i64(),
+            Some(0),
+            "{kind:?}: a 404 is not retried: {j}"
+        );
+        let page = get_json(&format!("{}/api/conversations?page_size=20", s.url), 200).await;
+        for c in page["conversations"].as_array().unwrap() {
+            let why = c["ai_error"].as_str().unwrap_or_default();
+            assert!(why.contains("404") && why.contains(model), "{kind:?}: {c}");
+            assert!(!why.contains("key-model"), "the key never shows");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thinking_is_billed_as_output_and_never_read_as_the_answer() {
+    for kind in [Kind::Gemini, Kind::OpenAi] {
+        let fake = FakeAi::start(kind, Duration::from_millis(10)).await;
+        fake.set_default(Fault::Thinking);
+        let s = ai_server(
+            &fake,
+            "key-think",
+            &[("AI_RPM", "6000"), ("AI_BATCH_MAX_CONVERSATIONS", "50")],
+        );
+        let (job, total) = upload_job(&s, export(10, 40)).await;
+        let j = wait_job(&s.url, &job, Duration::from_secs(30)).await;
+        assert_eq!(j["done"].as_i64().unwrap(), total, "{kind:?}: {j}");
+        let calls = fake.calls().len() as i64;
+        let out = j["output_tokens"].as_i64().unwrap();
+        assert!(
+            out >= calls * powerpulse_e2e::fake_ai::THOUGHT_TOKENS as i64,
+            "{kind:?}: {out} output tokens for {calls} calls"
+        );
+        // The requests ask for the cheapest thinking the model family takes.
+        let body = &fake.calls()[0].body;
+        match kind {
+            Kind::Gemini => assert_eq!(
+                body["generationConfig"]["thinkingConfig"]["thinkingLevel"],
+                "minimal"
+            ),
+            Kind::OpenAi => assert_eq!(body["reasoning_effort"], "low"),
+        }
+        assert!(fake.bad_requests().is_empty(), "{:?}", fake.bad_requests());
     }
 }
 
@@ -416,7 +559,7 @@ async fn the_browser_endpoint_batches_validates_and_caches() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["analyzer"], "openai:gpt-test-mini");
+    assert_eq!(body["analyzer"], "openai:gpt-6-luna");
     let results = body["results"].as_array().unwrap();
     assert_eq!(results.len(), convs.len());
     for (res, c) in results.iter().zip(&d.conversations) {
@@ -639,7 +782,7 @@ async fn each_conversation_stores_exactly_the_answer_given_for_it() {
         let want = &powerpulse_e2e::fake_ai::answer(&format!("### x\n{lines}"))[0];
         let id = &c.summary.chat_id;
         let got = get_json(&format!("{}/api/conversations/{id}", s.url), 200).await;
-        assert_eq!(got["analyzer"], "openai:gpt-test-mini", "{id}: {got}");
+        assert_eq!(got["analyzer"], "openai:gpt-6-luna", "{id}: {got}");
         assert_eq!(
             got["satisfaction_score"], want["satisfaction_score"],
             "{id}"

@@ -396,6 +396,115 @@ async fn metrics_equal_the_cli_under_every_filter(b: Backend<'_>) {
     }
 }
 
+/// Chats of `from` under new ids: the first `replace` take `existing`'s ids (in order), the
+/// rest `new-<n>` (every message's `FB_CHAT_ID` follows its key).
+fn renamed(from: &[u8], existing: &[String], replace: usize) -> serde_json::Map<String, Value> {
+    let chats: serde_json::Map<String, Value> = serde_json::from_slice(from).unwrap();
+    chats
+        .into_values()
+        .enumerate()
+        .map(|(i, mut messages)| {
+            let id = existing
+                .get(i)
+                .filter(|_| i < replace)
+                .cloned()
+                .unwrap_or_else(|| format!("new-{i}"));
+            for m in messages.as_array_mut().unwrap() {
+                m["FB_CHAT_ID"] = Value::String(id.clone());
+            }
+            (id, messages)
+        })
+        .collect()
+}
+
+/// `stored` after an upload of `chats`: the chats the upload keeps (an empty or invalid chat
+/// is dropped by cleaning and leaves the stored one as it was) replace or join the stored ones.
+fn after_upload(
+    stored: &mut serde_json::Map<String, Value>,
+    chats: &serde_json::Map<String, Value>,
+    dir: &TempDir,
+) {
+    let path = dir.join("upload.json");
+    std::fs::write(&path, serde_json::to_vec(chats).unwrap()).unwrap();
+    let csv = cli(&["export", "--type", "conversations", path.to_str().unwrap()]);
+    let kept: BTreeSet<String> = String::from_utf8(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    for (id, messages) in chats {
+        if kept.contains(id) {
+            stored.insert(id.clone(), messages.clone());
+        }
+    }
+}
+
+/// The dataset metrics without what depends on the files rather than the stored chats.
+fn stored_figures(mut v: Value) -> Value {
+    let o = v.as_object_mut().unwrap();
+    o.remove("last_updated");
+    o.remove("filtered");
+    v
+}
+
+async fn metrics_follow_every_change_without_a_full_reload(b: Backend<'_>) {
+    // The server brings its snapshot up to date from the conversations each write changed;
+    // after every step the figures must equal the CLI's over the data as now stored.
+    let s = Server::start(b.options("incremental"));
+    let dir = TempDir::new("incremental");
+    let first: serde_json::Map<String, Value> = serde_json::from_slice(&export(300, 11)).unwrap();
+    let ids: Vec<String> = first.keys().cloned().collect();
+    let second = renamed(&export(200, 12), &ids, 120);
+    let check = |stored: &serde_json::Map<String, Value>, step: &str| {
+        let path = dir.join(&format!("{step}.json"));
+        std::fs::write(&path, serde_json::to_vec(stored).unwrap()).unwrap();
+        let url = format!("{}/api/metrics", s.url);
+        let step = step.to_owned();
+        async move {
+            let api = stored_figures(get_json(&url, 200).await);
+            assert_eq!(api, stored_figures(cli_metrics(&path, &[])), "after {step}");
+        }
+    };
+    let put = |chats: &serde_json::Map<String, Value>, force: Option<&'static str>| {
+        let body = serde_json::to_vec(chats).unwrap();
+        let url = s.url.clone();
+        async move { assert_eq!(upload(&url, body, force).await.status(), 200) }
+    };
+
+    put(&first, None).await;
+    let mut stored = serde_json::Map::new();
+    after_upload(&mut stored, &first, &dir);
+    check(&stored, "first upload").await;
+
+    // 120 chats replaced by other content, 80 new ones.
+    put(&second, Some("true")).await;
+    after_upload(&mut stored, &second, &dir);
+    check(&stored, "a forced re-upload with new and changed chats").await;
+
+    // The first file again: its 120 chats come back, the 80 new ones stay.
+    put(&first, None).await;
+    after_upload(&mut stored, &first, &dir);
+    check(&stored, "the first file again").await;
+
+    // A filtered figure computed before a change is not served after it.
+    let url = format!("{}/api/metrics?topic=tokens", s.url);
+    let before = get_json(&url, 200).await;
+    put(&second, None).await;
+    after_upload(&mut stored, &second, &dir);
+    let after = get_json(&url, 200).await;
+    let path = dir.join("filtered.json");
+    std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+    assert_eq!(
+        stored_figures(after.clone()),
+        stored_figures(cli_metrics(&path, &["--topic", "tokens"]))
+    );
+    assert_ne!(
+        before, after,
+        "120 changed chats moved the filtered figures"
+    );
+}
+
 async fn conversations_list_filters_sorts_and_pages(b: Backend<'_>) {
     let s = Server::start(b.options("list"));
     let sample = Sample::new(300, 5);
@@ -897,6 +1006,7 @@ async fn run_suite(b: Backend<'_>) {
         upload_reports_and_is_idempotent,
         upload_errors_are_clear,
         metrics_equal_the_cli_under_every_filter,
+        metrics_follow_every_change_without_a_full_reload,
         conversations_list_filters_sorts_and_pages,
         conversation_detail_and_not_found,
         downloads_equal_the_cli,

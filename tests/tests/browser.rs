@@ -449,7 +449,7 @@ async fn analyse_with_ai_through_the_server() {
             .text()
             .await
             .unwrap();
-        if t.contains("openai:gpt-test-mini") {
+        if t.contains("openai:gpt-6-luna") {
             break;
         }
         assert!(
@@ -479,7 +479,7 @@ async fn analyse_with_ai_through_the_server() {
         .text()
         .await
         .unwrap();
-    assert!(t.contains("openai:gpt-test-mini"), "{t}");
+    assert!(t.contains("openai:gpt-6-luna"), "{t}");
 }
 
 async fn page_info(c: &Client) -> (u64, u64) {
@@ -541,6 +541,22 @@ async fn the_conversation_list_pages_through_next_previous_and_last() {
     let b = Browser::start().await;
     let c = &b.client;
     load_in_app(c, &server.url, &file).await;
+    // The app works under the server's content security policy, and that policy lets no
+    // injected inline script run.
+    let injected = c
+        .execute(
+            "const s = document.createElement('script'); \
+             s.textContent = 'window.__injected = true'; document.head.appendChild(s); \
+             return window.__injected === true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        injected,
+        serde_json::Value::Bool(false),
+        "an injected script ran"
+    );
 
     let (page, pages) = page_info(c).await;
     assert_eq!(page, 1);

@@ -168,13 +168,13 @@ async fn responses_carry_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(
-            h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("frame-ancestors 'none'"),
-            "{path}"
+            csp.starts_with("script-src 'self' 'wasm-unsafe-eval'"),
+            "{path}: {csp}"
         );
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
     }
 }
 

@@ -4,6 +4,7 @@
 //! that still fails is reported failed, and the caller keeps the built-in analysis.
 
 pub mod limits;
+pub mod models;
 pub mod prompt;
 pub mod provider;
 
@@ -295,6 +296,24 @@ impl AiEngine {
                     continue;
                 }
                 Err(CallError::Malformed { reason }) => (sub, reason, None, true),
+                Err(CallError::Refused { reason }) if sub.len() == 1 => {
+                    // Asked again the same way, the answer is the same: recorded, not retried.
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    out.extend(
+                        sub.into_iter()
+                            .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
+                    );
+                    continue;
+                }
+                Err(CallError::Refused { .. }) => {
+                    // Which conversation it is about is unknown: halves at once, no retry used.
+                    let mut items = sub;
+                    let second = items.split_off(items.len() / 2);
+                    stats.retries.fetch_add(2, Ordering::Relaxed);
+                    queue.push((second, attempt));
+                    queue.push((items, attempt));
+                    continue;
+                }
                 Err(CallError::Retryable {
                     reason,
                     retry_after,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde_json::{json, Value};
 
+use super::models::{gemini_thinking_level, openai_reasoning_effort};
 use super::prompt::{output_schema, INSTRUCTIONS};
 use crate::config::{AiConfig, AiService, Secret};
 
@@ -38,9 +39,16 @@ pub enum CallError {
         /// When to try again, if the provider said.
         retry_after: Option<Duration>,
     },
-    /// The answer is not usable (not JSON, truncated, refused): retry with fewer conversations.
+    /// The answer is not usable (not JSON, truncated): retry with fewer conversations.
     Malformed {
         /// What happened.
+        reason: String,
+    },
+    /// The provider blocked the prompt or the model refused to answer: asking again the same
+    /// way gets the same answer, so it is recorded, not retried (a batch of several is split
+    /// to find the conversation it is about).
+    Refused {
+        /// What happened, with the provider's reason.
         reason: String,
     },
     /// A configuration problem (bad key, unknown model, bad request): retrying cannot help.
@@ -57,6 +65,7 @@ impl CallError {
             CallError::Retryable { reason, .. }
             | CallError::Quota { reason, .. }
             | CallError::Malformed { reason }
+            | CallError::Refused { reason }
             | CallError::Fatal { reason } => reason,
         }
     }
@@ -121,6 +130,64 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     clamped_secs(ms as f64 / 1000.0)
 }
 
+/// OpenAI's `error.code`s that mean the money or the usage limit is used up: retrying cannot
+/// help until someone pays or raises the limit.
+const OPENAI_QUOTA_CODES: [&str; 5] = [
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
+];
+
+/// Parses a duration as OpenAI's rate-limit headers write it (`"1s"`, `"6m0s"`, `"12ms"`,
+/// `"1h2m3.5s"`), clamped to [`MAX_PROVIDER_DELAY`].
+pub fn go_duration(s: &str) -> Option<Duration> {
+    let mut total = 0.0;
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, len) = if rest.starts_with("ms") {
+            (0.001, 2)
+        } else if rest.starts_with('h') {
+            (3600.0, 1)
+        } else if rest.starts_with('m') {
+            (60.0, 1)
+        } else if rest.starts_with('s') {
+            (1.0, 1)
+        } else {
+            return None;
+        };
+        total += n * unit;
+        rest = &rest[len..];
+    }
+    clamped_secs(total)
+}
+
+/// The time from `now` to the next midnight in America/Los_Angeles.
+pub fn until_pacific_midnight(now: chrono::DateTime<chrono::Utc>) -> Duration {
+    use chrono::TimeZone as _;
+    let tz = chrono_tz::America::Los_Angeles;
+    let local = now.with_timezone(&tz).date_naive();
+    let next = local
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| tz.from_local_datetime(&t).earliest());
+    next.map_or(MAX_PROVIDER_DELAY, |t| {
+        (t.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or_default()
+            .min(MAX_PROVIDER_DELAY)
+    })
+}
+
 /// Parses a protobuf duration such as `"38.9s"` (Gemini's `RetryInfo.retryDelay`), clamped to
 /// [`MAX_PROVIDER_DELAY`].
 pub fn proto_duration(s: &str) -> Option<Duration> {
@@ -156,27 +223,39 @@ impl Provider {
     /// The request body for a batch (what `--dry-run` prints).
     pub fn request_body(&self, batch: &str) -> Value {
         match self.service {
-            AiService::Gemini => json!({
-                "systemInstruction": {"parts": [{"text": INSTRUCTIONS}]},
-                "contents": [{"role": "user", "parts": [{"text": batch}]}],
+            AiService::Gemini => {
                 // No temperature: Gemini 3 models are documented to loop or degrade below
                 // their default of 1.0 (Gemini 3 prompting guide).
-                "generationConfig": {
+                let mut config = json!({
                     "responseMimeType": "application/json",
                     "responseSchema": output_schema(true)
+                });
+                if let Some(level) = gemini_thinking_level(&self.model) {
+                    config["thinkingConfig"] = json!({"thinkingLevel": level});
                 }
-            }),
-            _ => json!({
-                "model": self.model,
-                "messages": [
-                    {"role": "system", "content": INSTRUCTIONS},
-                    {"role": "user", "content": batch}
-                ],
-                "response_format": {
-                    "type": "json_schema",
-                    "json_schema": {"name": "powerpulse_analysis", "strict": true, "schema": output_schema(false)}
+                json!({
+                    "systemInstruction": {"parts": [{"text": INSTRUCTIONS}]},
+                    "contents": [{"role": "user", "parts": [{"text": batch}]}],
+                    "generationConfig": config
+                })
+            }
+            _ => {
+                let mut body = json!({
+                    "model": self.model,
+                    "messages": [
+                        {"role": "system", "content": INSTRUCTIONS},
+                        {"role": "user", "content": batch}
+                    ],
+                    "response_format": {
+                        "type": "json_schema",
+                        "json_schema": {"name": "powerpulse_analysis", "strict": true, "schema": output_schema(false)}
+                    }
+                });
+                if let Some(effort) = openai_reasoning_effort(&self.model) {
+                    body["reasoning_effort"] = json!(effort);
                 }
-            }),
+                body
+            }
         }
     }
 
@@ -250,10 +329,27 @@ impl Provider {
                         quota |= per_day;
                     }
                 }
+                // Gemini's daily quotas reset at midnight Pacific time (rate limits guide).
+                if quota && wait.is_none() {
+                    wait = Some(until_pacific_midnight(chrono::Utc::now()));
+                }
             }
             _ => {
-                let code = err["code"].as_str().or(err["type"].as_str()).unwrap_or("");
-                quota = code == "insufficient_quota";
+                // Billing errors carry a specific `code` and the broader `type`
+                // insufficient_quota (OpenAI error codes and spend limits guides).
+                let code = err["code"].as_str().unwrap_or("");
+                quota = err["type"] == "insufficient_quota" || OPENAI_QUOTA_CODES.contains(&code);
+                // A per-day request or token limit: waiting seconds cannot help; the headers
+                // say when the window resets.
+                if status == 429 && !quota && message.contains("per day") {
+                    quota = true;
+                    wait = wait.or_else(|| {
+                        ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
+                            .iter()
+                            .filter_map(|h| headers.get(*h)?.to_str().ok().and_then(go_duration))
+                            .max()
+                    });
+                }
             }
         }
         match status {
@@ -274,12 +370,38 @@ fn usage(v: &Value, a: &str, b: &str) -> u64 {
     v[a][b].as_u64().unwrap_or(0)
 }
 
+/// Gemini's finish reasons for an answer the safety or policy filters stopped.
+const GEMINI_BLOCKED: [&str; 6] = [
+    "SAFETY",
+    "RECITATION",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "IMAGE_SAFETY",
+];
+
 fn parse_gemini(v: &Value) -> Result<Reply, CallError> {
     let cand = &v["candidates"][0];
+    if cand.is_null() {
+        let why = v["promptFeedback"]["blockReason"].as_str();
+        return Err(match why {
+            Some(why) => CallError::Refused {
+                reason: format!("Gemini blocked the prompt ({why})"),
+            },
+            None => CallError::Malformed {
+                reason: "the answer holds no candidate".into(),
+            },
+        });
+    }
     let finish = cand["finishReason"].as_str().unwrap_or("");
     if finish == "MAX_TOKENS" {
         return Err(CallError::Malformed {
             reason: "the answer was cut off (MAX_TOKENS)".into(),
+        });
+    }
+    if GEMINI_BLOCKED.contains(&finish) {
+        return Err(CallError::Refused {
+            reason: format!("Gemini blocked the answer ({finish})"),
         });
     }
     if !matches!(finish, "" | "STOP") {
@@ -287,10 +409,12 @@ fn parse_gemini(v: &Value) -> Result<Reply, CallError> {
             reason: format!("the model stopped: {finish}"),
         });
     }
+    // Thought summaries (parts marked `thought`) are not the answer.
     let text: String = cand["content"]["parts"]
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|p| p["thought"] != true)
         .filter_map(|p| p["text"].as_str())
         .collect();
     if text.is_empty() {
@@ -301,7 +425,9 @@ fn parse_gemini(v: &Value) -> Result<Reply, CallError> {
     Ok(Reply {
         text,
         input_tokens: usage(v, "usageMetadata", "promptTokenCount"),
-        output_tokens: usage(v, "usageMetadata", "candidatesTokenCount"),
+        // Thinking is billed as output.
+        output_tokens: usage(v, "usageMetadata", "candidatesTokenCount")
+            + usage(v, "usageMetadata", "thoughtsTokenCount"),
     })
 }
 
@@ -314,15 +440,18 @@ fn parse_openai(v: &Value) -> Result<Reply, CallError> {
             })
         }
         "content_filter" => {
-            return Err(CallError::Malformed {
-                reason: "the answer was filtered".into(),
+            return Err(CallError::Refused {
+                reason: "OpenAI filtered the answer (content_filter)".into(),
             })
         }
         _ => {}
     }
     if let Some(r) = choice["message"]["refusal"].as_str() {
-        return Err(CallError::Malformed {
-            reason: format!("the model refused: {r}"),
+        return Err(CallError::Refused {
+            reason: format!(
+                "the model refused: {}",
+                r.chars().take(200).collect::<String>()
+            ),
         });
     }
     let text = choice["message"]["content"]
@@ -337,6 +466,7 @@ fn parse_openai(v: &Value) -> Result<Reply, CallError> {
     Ok(Reply {
         text,
         input_tokens: usage(v, "usage", "prompt_tokens"),
+        // Reasoning tokens are part of completion_tokens (completion_tokens_details breaks them out).
         output_tokens: usage(v, "usage", "completion_tokens"),
     })
 }
@@ -382,6 +512,48 @@ mod tests {
             "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&h), Some(MAX_PROVIDER_DELAY));
+    }
+
+    #[test]
+    fn openai_reset_headers_and_the_pacific_day() {
+        assert_eq!(go_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(go_duration("12ms"), Some(Duration::from_millis(12)));
+        assert_eq!(
+            go_duration("1h2m3.5s"),
+            Some(Duration::from_millis(3_723_500))
+        );
+        assert_eq!(go_duration("soon"), None);
+        assert_eq!(go_duration(""), None);
+        // 2026-12-01 20:00 UTC is 12:00 in Los Angeles (PST, UTC-8): 12 hours to midnight.
+        let noon = chrono::DateTime::parse_from_rfc3339("2026-12-01T20:00:00Z").unwrap();
+        assert_eq!(
+            until_pacific_midnight(noon.with_timezone(&chrono::Utc)),
+            Duration::from_secs(12 * 3600)
+        );
+    }
+
+    #[test]
+    fn blocked_prompts_and_thoughts() {
+        let blocked = json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}});
+        assert!(matches!(
+            parse_gemini(&blocked),
+            Err(CallError::Refused { .. })
+        ));
+        let safety = json!({"candidates": [{"finishReason": "SAFETY"}]});
+        assert!(matches!(
+            parse_gemini(&safety),
+            Err(CallError::Refused { .. })
+        ));
+        let thinking = json!({"candidates": [{"content": {"parts": [
+                {"text": "hmm", "thought": true}, {"text": "{}"}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 3, "thoughtsTokenCount": 40}});
+        let r = parse_gemini(&thinking).unwrap();
+        assert_eq!((r.text.as_str(), r.output_tokens), ("{}", 43));
+        let refusal = json!({"choices": [{"message": {"content": null, "refusal": "no"}, "finish_reason": "stop"}]});
+        assert!(matches!(
+            parse_openai(&refusal),
+            Err(CallError::Refused { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `GET /api/conversations` (filtered, sorted, paginated) and `GET /api/conversations/{chat_id}`.
 
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
@@ -176,10 +178,27 @@ impl ListParams {
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> Result<Json<ConversationPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let lq = p.to_query(state.config.timezone.name())?;
-    // Counting is the expensive part on a large store; it only changes with the data.
+    // Dashboards ask for the same pages again and again; a page only changes with the data.
     let version = state.store.data_version().await?;
+    let page_key = format!("page:{lq:?}");
+    if let Some(body) = state.cache.response(&page_key, version) {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    }
+    let page = page(&state, &lq, version).await?;
+    let body = Bytes::from(serde_json::to_vec(&page).expect("pages serialize"));
+    state.cache.keep(page_key, version, body.clone());
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// One page of the list, read from the store.
+async fn page(
+    state: &AppState,
+    lq: &ListQuery,
+    version: i64,
+) -> Result<ConversationPage, ApiError> {
+    // Counting is the expensive part on a large store; it only changes with the data.
     let key = format!(
         "count:{}:{:?}",
         serde_json::to_string(&lq.filter).expect("filters serialize"),
@@ -199,15 +218,15 @@ pub async fn list(
     let rows = if (lq.page - 1) * lq.page_size >= total {
         Vec::new()
     } else {
-        state.store.list_conversations(&lq).await?
+        state.store.list_conversations(lq).await?
     };
-    Ok(Json(ConversationPage {
+    Ok(ConversationPage {
         conversations: rows.into_iter().map(ConversationItem::from).collect(),
         total,
         page: lq.page,
         page_size: lq.page_size,
         total_pages: total.div_ceil(lq.page_size),
-    }))
+    })
 }
 
 /// One conversation with its cleaned messages (roles, agents, times, sentiment, reply gaps).

@@ -147,7 +147,7 @@ pub async fn download(
             let version = state.store.data_version().await?;
             let snap = state.cache.snapshot(&state.store, version).await?;
             let m = compute_metrics(
-                &snap.summaries,
+                snap.iter(),
                 &filter,
                 snap.filtered,
                 snap.last_updated.clone(),

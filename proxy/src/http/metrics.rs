@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, Filter, MetricsReport,
 };
@@ -71,23 +70,19 @@ pub struct AgentsResponse {
 async fn cached_json(
     state: &AppState,
     kind: &str,
-    filter: &Filter,
-    compute: impl FnOnce(&crate::cache::Snapshot) -> Vec<u8>,
+    filter: Filter,
+    compute: impl FnOnce(&crate::cache::Snapshot, Filter) -> Vec<u8> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let version = state.store.data_version().await?;
     let key = format!(
         "{kind}:{}",
-        serde_json::to_string(filter).expect("filters serialize")
+        serde_json::to_string(&filter).expect("filters serialize")
     );
-    let body = match state.cache.response(&key, version) {
-        Some(b) => b,
-        None => {
-            let snap = state.cache.snapshot(&state.store, version).await?;
-            let b = Bytes::from(compute(&snap));
-            state.cache.keep(key, snap.version, b.clone());
-            b
-        }
-    };
+    let compute = move |snap: &crate::cache::Snapshot| compute(snap, filter);
+    let body = state
+        .cache
+        .response_or(&state.store, key, version, compute)
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -105,13 +100,8 @@ pub async fn metrics(
     ApiQuery(p): ApiQuery<MetricsParams>,
 ) -> Result<Response, ApiError> {
     let f = p.to_filter(state.config.timezone.name())?;
-    cached_json(&state, "metrics", &f, |snap| {
-        let m = compute_metrics(
-            &snap.summaries,
-            &f,
-            snap.filtered,
-            snap.last_updated.clone(),
-        );
+    cached_json(&state, "metrics", f, |snap, f| {
+        let m = compute_metrics(snap.iter(), &f, snap.filtered, snap.last_updated.clone());
         serde_json::to_vec(&m).expect("metrics serialize")
     })
     .await
@@ -131,10 +121,10 @@ pub async fn daily(
     ApiQuery(p): ApiQuery<MetricsParams>,
 ) -> Result<Response, ApiError> {
     let f = p.to_filter(state.config.timezone.name())?;
-    cached_json(&state, "daily", &f, |snap| {
+    cached_json(&state, "daily", f, |snap, f| {
         let r = DailyResponse {
-            days: daily_metrics(&snap.summaries, &f),
-            filters: f.clone(),
+            days: daily_metrics(snap.iter(), &f),
+            filters: f,
             definitions: powerpulse_shared::DEFINITIONS_VERSION,
         };
         serde_json::to_vec(&r).expect("rows serialize")
@@ -156,10 +146,10 @@ pub async fn agents(
     ApiQuery(p): ApiQuery<MetricsParams>,
 ) -> Result<Response, ApiError> {
     let f = p.to_filter(state.config.timezone.name())?;
-    cached_json(&state, "agents", &f, |snap| {
+    cached_json(&state, "agents", f, |snap, f| {
         let r = AgentsResponse {
-            agents: agent_metrics(&snap.summaries, &f),
-            filters: f.clone(),
+            agents: agent_metrics(snap.iter(), &f),
+            filters: f,
             definitions: powerpulse_shared::DEFINITIONS_VERSION,
         };
         serde_json::to_vec(&r).expect("rows serialize")

@@ -138,6 +138,10 @@ pub fn app(state: AppState) -> Router {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(Duration::from_secs(3600))
     };
+    // The app's inline loader is allowed by its hash, read once at start-up.
+    let index = std::fs::read_to_string(state.config.app_dir.join("index.html")).ok();
+    let csp = HeaderValue::from_str(&static_files::content_security_policy(index.as_deref()))
+        .expect("the policy is ASCII");
     Router::new()
         .merge(api)
         .fallback_service(static_files::service(&state.config.app_dir))
@@ -146,7 +150,9 @@ pub fn app(state: AppState) -> Router {
         // handler enforces the exact limit while reading.
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_file_size.saturating_add(1 << 20)))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(move |req, next| {
+            security_headers(csp.clone(), req, next)
+        }))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings can hold search text, and bodies customers' words.
@@ -161,26 +167,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Headers on every response: no MIME sniffing, no referrer, and a policy that forbids framing
-/// the app (clickjacking), `<base>` changes, plugins and form posts elsewhere. Scripts are not
-/// restricted by the policy: Trunk loads the app through an inline module script.
-const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+/// Headers on every response: no MIME sniffing, no referrer, no framing, and the content
+/// security policy of [`static_files::content_security_policy`].
+const SECURITY_HEADERS: [(header::HeaderName, &str); 3] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_FRAME_OPTIONS, "DENY"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
-    ),
 ];
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(csp: HeaderValue, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     for (name, value) in SECURITY_HEADERS {
         res.headers_mut()
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
     }
+    res.headers_mut()
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(csp);
     res
 }
 

@@ -53,7 +53,7 @@ pub struct IngestOutcome {
 const CONV_COLUMNS: &str = "chat_id, ord, content_hash, upload_id, first_message_ms, last_message_ms, \
     total_messages, customer_messages, agent_messages, bot_messages, segments, satisfaction_score, \
     satisfaction_confidence, avg_sentiment, fcr, avg_response_time, first_response, topics, agents, \
-    analyzer, analysis_status, ai_error, ai_cache_key, summary, search_text, updated_ms";
+    analyzer, analysis_status, ai_error, ai_cache_key, summary, search_text, updated_ms, changed_version";
 
 /// Rows per multi-row INSERT (kept well under both databases' parameter limits).
 const CONV_CHUNK: usize = 400;
@@ -83,15 +83,16 @@ impl Store {
         // succeed: SQLite takes its write lock at BEGIN (a deferred transaction that upgrades
         // later fails with "database is locked" instead of waiting), PostgreSQL an advisory lock
         // that every instance sharing the database respects.
-        let (begin, lock) = match self {
-            Store::Sqlite(_) => ("BEGIN IMMEDIATE", None),
-            Store::Postgres(_) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(7201001)")),
+        let (begin, lock) = match &self.db {
+            super::Db::Sqlite(_) => ("BEGIN IMMEDIATE", None),
+            super::Db::Postgres(_) => ("BEGIN", Some("SELECT pg_advisory_xact_lock(7201001)")),
         };
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(begin).await?;
             if let Some(lock) = lock {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }
+            let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
 
             // What is stored already: content hash and analysis state per chat id.
             let mut existing: HashMap<String, (String, String)> = HashMap::new();
@@ -186,7 +187,8 @@ impl Store {
                         .push_bind(None::<String>)
                         .push_bind(serde_json::to_string(&s).expect("summaries serialize"))
                         .push_bind(search_text(conv))
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(version);
                 });
                 qb.push(
                     " ON CONFLICT (chat_id) DO UPDATE SET content_hash = excluded.content_hash, \
@@ -201,7 +203,8 @@ impl Store {
                      topics = excluded.topics, agents = excluded.agents, analyzer = excluded.analyzer, \
                      analysis_status = excluded.analysis_status, ai_error = excluded.ai_error, \
                      ai_cache_key = excluded.ai_cache_key, summary = excluded.summary, \
-                     search_text = excluded.search_text, updated_ms = excluded.updated_ms",
+                     search_text = excluded.search_text, updated_ms = excluded.updated_ms, \
+                     changed_version = excluded.changed_version",
                 );
                 qb.build().execute(&mut *tx).await?;
             }
@@ -286,7 +289,9 @@ impl Store {
                         qb.build().execute(&mut *tx).await?;
                     }
                     if !retry_failed.is_empty() {
-                        let mut qb = QueryBuilder::new("UPDATE conversations SET analysis_status = 'pending' WHERE chat_id IN (");
+                        let mut qb = QueryBuilder::new("UPDATE conversations SET analysis_status = 'pending', changed_version = ");
+                        qb.push_bind(version);
+                        qb.push(" WHERE chat_id IN (");
                         let mut sep = qb.separated(", ");
                         for id in &retry_failed {
                             sep.push_bind(id.clone());
@@ -318,11 +323,9 @@ impl Store {
             .bind(job_id.clone())
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
-                .execute(&mut *tx)
-                .await?;
             tx.commit().await?;
-            if matches!(self, Store::Postgres(_)) && write.len() > 2000 {
+            self.saw_version(version);
+            if matches!(self.db, super::Db::Postgres(_)) && write.len() > 2000 {
                 // Fresh statistics keep the planner on the indexes after a large load (the next
                 // forced re-upload deletes by chat id); autovacuum would get there later.
                 sqlx::query("ANALYZE conversations, messages, conversation_agents, conversation_topics")

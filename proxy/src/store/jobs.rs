@@ -168,6 +168,7 @@ impl Store {
         let now = now_ms();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
             sqlx::query(
                 "UPDATE jobs SET status = 'cancelled', stage = 'cancelled', updated_ms = $1 \
                  WHERE id = $2 AND status IN ('queued', 'running', 'paused')",
@@ -177,19 +178,20 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE conversations SET analysis_status = 'failed', ai_error = 'analysis cancelled' \
-                 WHERE analysis_status = 'pending' AND chat_id IN \
+                "UPDATE conversations SET analysis_status = 'failed', ai_error = 'analysis cancelled', \
+                 changed_version = $2 WHERE analysis_status = 'pending' AND chat_id IN \
                  (SELECT chat_id FROM job_items WHERE job_id = $1 AND status IN ('queued', 'claimed'))",
             )
             .bind(id.to_owned())
+            .bind(version)
             .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE job_items SET status = 'cancelled' WHERE job_id = $1 AND status IN ('queued', 'claimed')")
                 .bind(id.to_owned())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'").execute(&mut *tx).await?;
             tx.commit().await?;
+            self.saw_version(version);
             Ok::<_, StoreError>(())
         })?;
         self.get_job(id).await
@@ -264,14 +266,14 @@ impl Store {
     /// Claims up to `n` queued items of a job for `worker`.
     pub async fn claim_items(&self, job_id: &str, worker: &str, n: i64) -> Result<Vec<String>> {
         let now = now_ms();
-        let sql = match self {
-            Store::Postgres(_) => {
+        let sql = match &self.db {
+            super::Db::Postgres(_) => {
                 "UPDATE job_items SET status = 'claimed', claimed_by = $1, claimed_ms = $2, attempts = attempts + 1 \
                  WHERE job_id = $3 AND chat_id IN (SELECT chat_id FROM job_items WHERE job_id = $3 AND status = 'queued' \
                  ORDER BY chat_id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING chat_id"
             }
             // SQLite has one writer at a time: the sub-select and update cannot interleave.
-            Store::Sqlite(_) => {
+            super::Db::Sqlite(_) => {
                 "UPDATE job_items SET status = 'claimed', claimed_by = $1, claimed_ms = $2, attempts = attempts + 1 \
                  WHERE job_id = $3 AND chat_id IN (SELECT chat_id FROM job_items WHERE job_id = $3 AND status = 'queued' \
                  ORDER BY chat_id LIMIT $4) RETURNING chat_id"
@@ -427,6 +429,7 @@ impl Store {
         let now = now_ms();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
             let mut n_done = 0i64;
             for a in done {
                 let held = sqlx::query(
@@ -448,7 +451,7 @@ impl Store {
                 let written = sqlx::query(
                     "UPDATE conversations SET satisfaction_score = $1, satisfaction_confidence = $2, avg_sentiment = $3, \
                      fcr = $4, topics = $5, analyzer = $6, analysis_status = 'complete', ai_error = NULL, summary = $7, \
-                     updated_ms = $8 WHERE chat_id = $9 AND content_hash = $10",
+                     updated_ms = $8, changed_version = $11 WHERE chat_id = $9 AND content_hash = $10",
                 )
                 .bind(an.satisfaction_score.map(i64::from))
                 .bind(an.satisfaction_confidence)
@@ -460,6 +463,7 @@ impl Store {
                 .bind(now)
                 .bind(a.chat_id.clone())
                 .bind(a.content_hash.clone())
+                .bind(version)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -505,10 +509,11 @@ impl Store {
                     continue;
                 }
                 n_failed += 1;
-                sqlx::query("UPDATE conversations SET analysis_status = 'failed', ai_error = $1, updated_ms = $2 WHERE chat_id = $3")
+                sqlx::query("UPDATE conversations SET analysis_status = 'failed', ai_error = $1, updated_ms = $2, changed_version = $4 WHERE chat_id = $3")
                     .bind(reason.clone())
                     .bind(now)
                     .bind(chat_id.clone())
+                    .bind(version)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -529,8 +534,8 @@ impl Store {
             .bind(job_id.to_owned())
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'data_version'").execute(&mut *tx).await?;
             tx.commit().await?;
+            self.saw_version(version);
             Ok((n_done, n_failed))
         })
     }

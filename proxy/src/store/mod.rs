@@ -10,7 +10,8 @@ mod jobs;
 mod query;
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use powerpulse_shared::{Filtered, Summary};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -43,21 +44,33 @@ pub enum StoreError {
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The database behind the API.
+/// The database behind the API, and the data version this process last saw.
 #[derive(Clone, Debug)]
-pub enum Store {
+pub struct Store {
+    db: Db,
+    seen: Arc<Mutex<Option<(i64, Instant)>>>,
+}
+
+/// Which database, with its pool.
+#[derive(Clone, Debug)]
+enum Db {
     /// One file, one machine (WAL mode).
     Sqlite(SqlitePool),
     /// A shared server: several PowerPulse instances can use it at once.
     Postgres(PgPool),
 }
 
+/// How long a data version read from the database is taken as current. Every request of the
+/// metrics endpoints asks for it; reading it at most this often keeps a busy instance off the
+/// database, while this instance's own writes show at once and another instance's within this.
+pub const VERSION_TTL: Duration = Duration::from_millis(100);
+
 /// Runs the same code against whichever pool the store holds.
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+        match &$store.db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
         }
     };
 }
@@ -69,6 +82,13 @@ pub fn now_ms() -> i64 {
 }
 
 impl Store {
+    fn new(db: Db) -> Store {
+        Store {
+            db,
+            seen: Arc::new(Mutex::new(None)),
+        }
+    }
+
     /// Connects (creating a SQLite file if needed) and applies the migrations.
     pub async fn connect(url: &str) -> Result<Store> {
         if url.starts_with("sqlite:") {
@@ -83,7 +103,7 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::new(Db::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -91,7 +111,7 @@ impl Store {
                 .connect(url)
                 .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
-            Ok(Store::Postgres(pool))
+            Ok(Store::new(Db::Postgres(pool)))
         } else {
             Err(StoreError::UnsupportedUrl(
                 url.split(':').next().unwrap_or_default().to_owned(),
@@ -101,9 +121,9 @@ impl Store {
 
     /// `sqlite` or `postgres`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match &self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
         }
     }
 
@@ -120,36 +140,60 @@ impl Store {
         with_pool!(self, pool => pool.close().await)
     }
 
-    /// A counter that changes on every write that can change a metric.
-    pub async fn data_version(&self) -> Result<i64> {
-        let v: i64 = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(v)
-    }
-
-    /// Every conversation's summary, in arrival order (the metrics' input).
-    pub async fn load_summaries(&self) -> Result<Vec<Summary>> {
+    /// Every conversation's summary changed by writes after data version `after` (all of them
+    /// for `i64::MIN`), in arrival order, with that order.
+    pub async fn summaries_changed_after(&self, after: i64) -> Result<Vec<(i64, Summary)>> {
         // The status column is the truth (a cancel or a failure changes only it).
-        let rows: Vec<(String, String)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT summary, analysis_status FROM conversations ORDER BY ord")
-                .fetch_all(pool)
-                .await?
+        let rows: Vec<(i64, String, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT ord, summary, analysis_status FROM conversations \
+                 WHERE changed_version > $1 ORDER BY ord",
+            )
+            .bind(after)
+            .fetch_all(pool)
+            .await?
         });
-        rows.iter()
-            .map(|(s, status)| {
-                let mut summary: Summary = serde_json::from_str(s)
+        rows.into_iter()
+            .map(|(ord, s, status)| {
+                let mut summary: Summary = serde_json::from_str(&s)
                     .map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
                 summary.status = match status.as_str() {
                     "pending" => powerpulse_shared::AnalysisStatus::Pending,
                     "failed" => powerpulse_shared::AnalysisStatus::Failed,
                     _ => powerpulse_shared::AnalysisStatus::Complete,
                 };
-                Ok(summary)
+                Ok((ord, summary))
             })
             .collect()
+    }
+
+    /// A counter that changes on every write that can change a metric, as read at most
+    /// [`VERSION_TTL`] ago (this process's own writes count at once).
+    pub async fn data_version(&self) -> Result<i64> {
+        if let Some((v, at)) = *self.seen.lock().expect("version lock") {
+            if at.elapsed() < VERSION_TTL {
+                return Ok(v);
+            }
+        }
+        self.data_version_now().await
+    }
+
+    /// The data version as the database holds it now.
+    pub async fn data_version_now(&self) -> Result<i64> {
+        let v: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'data_version'")
+                .fetch_one(pool)
+                .await?
+        });
+        self.saw_version(v);
+        Ok(v)
+    }
+
+    /// Remembers a data version read or committed now (never going back).
+    pub(crate) fn saw_version(&self, v: i64) {
+        let mut seen = self.seen.lock().expect("version lock");
+        let v = seen.map_or(v, |(old, _)| old.max(v));
+        *seen = Some((v, Instant::now()));
     }
 
     /// Cleaning counts over the distinct files uploaded (a file uploaded twice counts once).
@@ -181,6 +225,13 @@ impl Store {
         Ok(ms.map(powerpulse_shared::time::format_timestamp))
     }
 }
+
+/// Moves the data version, first in every transaction that changes conversations: the row lock
+/// it takes orders those transactions, so the version each one stamps on the rows it writes
+/// (`changed_version`) is the version it commits, and a reader at version v has seen every row
+/// stamped v or less.
+pub(crate) const NEXT_DATA_VERSION: &str =
+    "UPDATE meta SET value = value + 1 WHERE key = 'data_version' RETURNING value";
 
 /// Reads a column, naming it in the error.
 pub(crate) fn col<'r, T, R>(row: &'r R, name: &'r str) -> Result<T>
