@@ -2,7 +2,7 @@
 //! to date when the store's data version moves (so several instances on one PostgreSQL stay in
 //! step) by reading only the conversations changed since the version held, plus finished
 //! responses keyed by (data version, request), since the same dashboards ask the same
-//! questions again and again.
+//! questions again and again. Requests read the snapshot held; writers and a timer refresh it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -98,23 +98,30 @@ impl Default for MetricsCache {
 }
 
 impl MetricsCache {
-    /// The snapshot for the store's current data version (updated at most once per change).
-    pub async fn snapshot(&self, store: &Store, version: i64) -> Result<Arc<Snapshot>> {
-        {
-            let s = self.snapshot.read().await;
-            if s.version >= version {
-                return Ok(s.clone());
-            }
+    /// The snapshot held (loaded on first use). It is kept up to date by [`Self::keep_fresh`]
+    /// and by this process's writers, which call [`Self::refresh`] before they answer, so a
+    /// request never waits for the database: another instance's writes show within
+    /// [`crate::store::VERSION_TTL`] and this one's at once.
+    pub async fn current(&self, store: &Store) -> Result<Arc<Snapshot>> {
+        let held = self.snapshot.read().await.clone();
+        if held.version >= 0 {
+            return Ok(held);
         }
+        self.refresh(store).await
+    }
+
+    /// Brings the snapshot up to the store's current data version, reading only the
+    /// conversations changed since the version held (one refresh at a time).
+    pub async fn refresh(&self, store: &Store) -> Result<Arc<Snapshot>> {
         let _one_loader = self.reload.lock().await;
         let held = self.snapshot.read().await.clone();
+        // The version is read before the rows, so a concurrent write is never hidden: the
+        // snapshot is labelled with the version read before its rows (a later write read
+        // early is read again next time, which is harmless).
+        let version = store.data_version_now().await?;
         if held.version >= version {
             return Ok(held);
         }
-        // Read the version again before the data so a concurrent write is never hidden: the
-        // snapshot is labelled with the version read before its rows (a later write read early
-        // is read again next time, which is harmless).
-        let version = store.data_version_now().await?;
         let changed = store
             .summaries_changed_after(if held.version < 0 {
                 i64::MIN
@@ -140,24 +147,46 @@ impl MetricsCache {
         Ok(fresh)
     }
 
-    /// The response for `key` at the store's `version`: from the cache, or computed over the
-    /// snapshot by one request while the others wait for it (so a change of the data costs one
+    /// Refreshes the snapshot every [`crate::store::VERSION_TTL`] until `shutdown`, for the
+    /// writes of other instances sharing the database.
+    pub fn keep_fresh(
+        self: Arc<Self>,
+        store: Store,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::store::VERSION_TTL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                if let Err(e) = self.refresh(&store).await {
+                    tracing::warn!(error = %e, "refreshing the metrics snapshot failed");
+                }
+            }
+        })
+    }
+
+    /// The response for `key` over the current snapshot: from the cache, or computed by one
+    /// request while the others asking for it wait (so a change of the data costs one
     /// computation, not one per waiting request).
     pub async fn response_or(
         &self,
         store: &Store,
         key: String,
-        version: i64,
         compute: impl FnOnce(&Snapshot) -> Vec<u8> + Send + 'static,
     ) -> Result<Bytes> {
-        if let Some(b) = self.response(&key, version) {
+        let snap = self.current(store).await?;
+        if let Some(b) = self.response(&key, snap.version) {
             return Ok(b);
         }
         let _one_computer = self.compute.lock().await;
-        if let Some(b) = self.response(&key, version) {
+        let snap = self.current(store).await?;
+        if let Some(b) = self.response(&key, snap.version) {
             return Ok(b);
         }
-        let snap = self.snapshot(store, version).await?;
         // Off the request threads: a pass over every summary must not hold up the requests
         // that the cache answers meanwhile.
         let at = snap.version;

@@ -39,10 +39,15 @@ pub enum Command {
     /// with --dry-run print exactly what would be sent, for privacy review.
     Analyze {
         /// The export (JSON).
-        file: PathBuf,
+        #[arg(required_unless_present = "check")]
+        file: Option<PathBuf>,
         /// Print the requests instead of sending them.
         #[arg(long)]
         dry_run: bool,
+        /// Only check that the provider lists the configured model (exit 0 when it does, 1
+        /// when it does not, naming the closest ids; 2 when the list cannot be read).
+        #[arg(long, conflicts_with = "dry_run")]
+        check: bool,
         /// For a dry run without a configured provider: gemini or openai.
         #[arg(long)]
         service: Option<String>,
@@ -214,12 +219,15 @@ pub fn main() -> i32 {
     match command {
         Command::Serve => crate::cli_server::serve(),
         Command::Healthcheck { url } => crate::cli_server::healthcheck(url),
+        Command::Analyze { check: true, .. } => crate::cli_server::check_model(),
         Command::Analyze {
             file,
             dry_run,
             service,
             pipeline,
+            ..
         } => {
+            let file = file.expect("clap requires the file without --check");
             match pipeline
                 .to_options()
                 .and_then(|o| load(&file, &o))

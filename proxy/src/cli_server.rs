@@ -91,6 +91,41 @@ pub fn inputs(d: &Dataset) -> Vec<ConversationInput> {
     d.conversations.iter().map(ConversationInput::of).collect()
 }
 
+/// `powerpulse analyze --check`: whether the configured provider lists the configured model.
+pub fn check_model() -> i32 {
+    use crate::ai::model_check::ModelCheck;
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            return 2;
+        }
+    };
+    let Some(engine) = AiEngine::new(&config.ai) else {
+        eprintln!("powerpulse: no AI provider configured: set AI_SERVICE and its key");
+        return 2;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime starts");
+    match runtime.block_on(engine.check_model()) {
+        ModelCheck::Found => {
+            println!("{}: the provider lists this model", engine.label());
+            0
+        }
+        ModelCheck::Missing { message, .. } => {
+            eprintln!("powerpulse: {message}");
+            1
+        }
+        ModelCheck::Unchecked { message } => {
+            eprintln!("powerpulse: {message}");
+            2
+        }
+        ModelCheck::Pending => 2,
+    }
+}
+
 /// `powerpulse analyze FILE [--dry-run]`.
 pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
     let mut config = match Config::from_env() {

@@ -19,6 +19,8 @@ use crate::store::{ClaimedItem, JobStats, Store, StoredAnalysis};
 /// The job hub of one server instance.
 pub struct Jobs {
     store: Store,
+    /// Refreshed before a job is marked finished, so whoever sees it done sees its results.
+    cache: Arc<crate::cache::MetricsCache>,
     engine: Option<Arc<AiEngine>>,
     notify: Notify,
     worker_id: String,
@@ -28,6 +30,8 @@ pub struct Jobs {
     /// How often the worker task died and was started again, and why it last died.
     restarts: std::sync::atomic::AtomicU64,
     last_failure: Mutex<Option<String>>,
+    /// What the provider's model list said of the configured model.
+    model_check: Mutex<crate::ai::model_check::ModelCheck>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -136,6 +140,7 @@ impl Jobs {
     /// The hub; `lease` is how long a claim survives without its worker renewing it.
     pub fn new(
         store: Store,
+        cache: Arc<crate::cache::MetricsCache>,
         engine: Option<AiEngine>,
         worker_id: String,
         shutdown: CancellationToken,
@@ -143,6 +148,7 @@ impl Jobs {
     ) -> Arc<Jobs> {
         Arc::new(Jobs {
             store,
+            cache,
             engine: engine.map(Arc::new),
             notify: Notify::new(),
             worker_id,
@@ -151,6 +157,7 @@ impl Jobs {
             lease_ms: lease.as_millis() as i64,
             restarts: Default::default(),
             last_failure: Mutex::new(None),
+            model_check: Mutex::new(crate::ai::model_check::ModelCheck::Pending),
         })
     }
 
@@ -196,6 +203,29 @@ impl Jobs {
             },
         )
         .await;
+    }
+
+    /// Checks the configured model against the provider's list, logs the verdict and keeps
+    /// it for `/health` (nothing to check without a provider).
+    pub async fn check_model(&self) {
+        use crate::ai::model_check::ModelCheck;
+        let Some(engine) = &self.engine else { return };
+        let check = engine.check_model().await;
+        match &check {
+            ModelCheck::Found => {
+                tracing::info!(model = %engine.label(), "the provider lists the configured model")
+            }
+            ModelCheck::Missing { message, .. } | ModelCheck::Unchecked { message } => {
+                tracing::warn!("{message}")
+            }
+            ModelCheck::Pending => {}
+        }
+        *self.model_check.lock().expect("not poisoned") = check;
+    }
+
+    /// The last model check (pending until the first one ends).
+    pub fn model_check(&self) -> crate::ai::model_check::ModelCheck {
+        self.model_check.lock().expect("not poisoned").clone()
     }
 
     /// Worker restarts so far and the last reason (for `/health`).
@@ -378,6 +408,7 @@ impl Jobs {
         }
         match stop {
             None => {
+                self.cache.refresh(&self.store).await?;
                 self.store.finish_job(job_id).await?;
             }
             Some(Stop::Quota {

@@ -52,20 +52,28 @@ pub async fn state(
             .and_then(|v| v.parse().ok())
             .unwrap_or(60_000),
     );
+    let cache = Arc::new(MetricsCache::default());
+    cache.clone().keep_fresh(store.clone(), shutdown.clone());
     let jobs = Jobs::new(
         store.clone(),
+        cache.clone(),
         AiEngine::new(&config.ai),
         config.worker_id.clone(),
         shutdown,
         lease,
     );
     let worker = tokio::spawn(jobs.clone().supervise());
+    // In the background: a slow or unreachable provider must not delay the start.
+    tokio::spawn({
+        let jobs = jobs.clone();
+        async move { jobs.check_model().await }
+    });
     let state = AppState {
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads)),
         store,
         config: Arc::new(config),
         options: Arc::new(options),
-        cache: Arc::new(MetricsCache::default()),
+        cache,
         jobs,
     };
     Ok((state, worker))

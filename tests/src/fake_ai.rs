@@ -343,6 +343,8 @@ impl FakeAi {
         let app = Router::new()
             .route("/v1beta/models/{model_action}", post(gemini))
             .route("/v1/chat/completions", post(openai))
+            .route("/v1beta/models", axum::routing::get(gemini_models))
+            .route("/v1/models", axum::routing::get(openai_models))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -747,4 +749,49 @@ async fn openai(
             .into_response();
     }
     handle(state, key, body, text).await
+}
+
+/// `GET /v1beta/models`: the served models (and an embedding model that cannot
+/// `generateContent`), two per page as `pageSize` and `pageToken` page them.
+async fn gemini_models(
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if headers.get("x-goog-api-key").is_none() {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": {"code": 403, "message": "Method doesn't allow unregistered callers.", "status": "PERMISSION_DENIED"}}))).into_response();
+    }
+    let mut all: Vec<Value> = GEMINI_MODELS
+        .iter()
+        .map(|m| json!({"name": format!("models/{m}"), "supportedGenerationMethods": ["generateContent", "countTokens", "batchGenerateContent"]}))
+        .collect();
+    all.push(json!({"name": "models/text-embedding-004", "supportedGenerationMethods": ["embedContent"]}));
+    let start: usize = q
+        .get("pageToken")
+        .and_then(|t| t.strip_prefix("p")?.parse().ok())
+        .unwrap_or(0);
+    let size = q
+        .get("pageSize")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50usize)
+        .clamp(1, 2);
+    let page: Vec<Value> = all.iter().skip(start).take(size).cloned().collect();
+    let mut body = json!({"models": page});
+    if start + size < all.len() {
+        body["nextPageToken"] = json!(format!("p{}", start + size));
+    }
+    Json(body).into_response()
+}
+
+/// `GET /v1/models`: the served models.
+async fn openai_models(headers: HeaderMap) -> Response {
+    if headers.get("authorization").is_none() {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"message": "You didn't provide an API key.", "type": "invalid_request_error", "param": null, "code": null}}))).into_response();
+    }
+    let data: Vec<Value> = OPENAI_MODELS
+        .iter()
+        .map(
+            |m| json!({"id": m, "object": "model", "created": 1_764_000_000, "owned_by": "openai"}),
+        )
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
 }

@@ -413,6 +413,61 @@ async fn an_unknown_model_fails_at_once_with_the_providers_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_up_check_names_a_wrong_model_in_health_the_log_and_the_cli() {
+    for (kind, var, wrong, right) in [
+        (
+            Kind::Gemini,
+            "GEMINI_MODEL",
+            "gemini-3-flash-lite",
+            "gemini-3.5-flash-lite",
+        ),
+        (Kind::OpenAi, "OPENAI_MODEL", "gpt-6-lunar", "gpt-6-luna"),
+    ] {
+        let fake = FakeAi::start(kind, Duration::from_millis(10)).await;
+        for (model, want) in [(wrong, "missing"), (right, "found")] {
+            let s = ai_server(&fake, "key-check", &[(var, model)]);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let health = loop {
+                let h = get_json(&format!("{}/health", s.url), 200).await;
+                if h["ai_model"]["status"] != "pending" || Instant::now() > deadline {
+                    break h;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert_eq!(
+                health["ai_model"]["status"], want,
+                "{kind:?} {model}: {health}"
+            );
+            if want == "missing" {
+                let message = health["ai_model"]["message"].as_str().unwrap();
+                assert!(
+                    message.contains(wrong) && message.contains(right),
+                    "{message}"
+                );
+                assert!(s.logs().contains(message), "the log says it too");
+                assert!(!health.to_string().contains("key-check"));
+            }
+            // `powerpulse analyze --check` gives the same verdict.
+            let out = std::process::Command::new(binary())
+                .args(["analyze", "--check"])
+                .envs(fake.env("key-check"))
+                .env(var, model)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(if want == "found" { 0 } else { 1 }),
+                "{stderr}"
+            );
+            if want == "missing" {
+                assert!(stderr.contains(right), "{stderr}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thinking_is_billed_as_output_and_never_read_as_the_answer() {
     for kind in [Kind::Gemini, Kind::OpenAi] {
         let fake = FakeAi::start(kind, Duration::from_millis(10)).await;

@@ -4,6 +4,7 @@
 //! that still fails is reported failed, and the caller keeps the built-in analysis.
 
 pub mod limits;
+pub mod model_check;
 pub mod models;
 pub mod prompt;
 pub mod provider;
@@ -162,6 +163,17 @@ impl AiEngine {
     /// `gemini:<model>` or `openai:<model>`.
     pub fn label(&self) -> String {
         self.provider.label()
+    }
+
+    /// Reads the provider's model list and says whether the configured model is on it.
+    pub async fn check_model(&self) -> model_check::ModelCheck {
+        let service = self.provider.service_name();
+        match self.provider.list_models().await {
+            Ok(ids) => model_check::ModelCheck::of(service, self.provider.model(), &ids),
+            Err(e) => model_check::ModelCheck::Unchecked {
+                message: format!("could not list {service}'s models: {}", e.reason()),
+            },
+        }
     }
 
     /// The settings.

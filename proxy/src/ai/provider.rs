@@ -270,6 +270,89 @@ impl Provider {
         }
     }
 
+    /// The model ids the provider lists for this key (Gemini: those that can
+    /// `generateContent`, every page; OpenAI: `GET /models`).
+    pub async fn list_models(&self) -> Result<Vec<String>, CallError> {
+        let mut ids = Vec::new();
+        let mut page_token: Option<String> = None;
+        // A bounded number of pages: a broken endpoint that always answers a next page token
+        // must not keep the check going forever.
+        for _ in 0..20 {
+            let req = match self.service {
+                AiService::Gemini => {
+                    let mut url = format!("{}/v1beta/models?pageSize=1000", self.base_url);
+                    if let Some(t) = &page_token {
+                        url.push_str(&format!("&pageToken={t}"));
+                    }
+                    self.http
+                        .get(url)
+                        .header("x-goog-api-key", self.key.expose())
+                }
+                _ => self
+                    .http
+                    .get(format!("{}/models", self.base_url))
+                    .bearer_auth(self.key.expose()),
+            };
+            let resp = req.send().await.map_err(|e| CallError::Retryable {
+                reason: format!("listing the models failed: {}", e.without_url()),
+                retry_after: None,
+            })?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = read_bounded(resp).await?;
+            if !status.is_success() {
+                return Err(self.classify_error(status.as_u16(), &headers, &body));
+            }
+            let v: Value = serde_json::from_str(&body).map_err(|e| CallError::Malformed {
+                reason: format!("the model list is not JSON: {e}"),
+            })?;
+            match self.service {
+                AiService::Gemini => {
+                    for m in v["models"].as_array().into_iter().flatten() {
+                        let can_generate = m["supportedGenerationMethods"]
+                            .as_array()
+                            .is_some_and(|ms| ms.iter().any(|x| x == "generateContent"));
+                        if let (Some(name), true) = (m["name"].as_str(), can_generate) {
+                            ids.push(name.trim_start_matches("models/").to_owned());
+                        }
+                    }
+                    page_token = v["nextPageToken"]
+                        .as_str()
+                        .filter(|t| {
+                            !t.is_empty()
+                                && t.chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || "-_=".contains(c))
+                        })
+                        .map(str::to_owned);
+                    if page_token.is_none() {
+                        break;
+                    }
+                }
+                _ => {
+                    ids.extend(
+                        v["data"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|m| m["id"].as_str().map(str::to_owned)),
+                    );
+                    break;
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The configured model id.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// `gemini` or `openai`.
+    pub fn service_name(&self) -> &'static str {
+        self.service.as_str()
+    }
+
     /// Sends one batch.
     pub async fn call(&self, batch: &str) -> Result<Reply, CallError> {
         let req = self.http.post(self.url()).json(&self.request_body(batch));

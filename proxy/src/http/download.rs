@@ -144,8 +144,7 @@ pub async fn download(
     let header_row = Bytes::from(csv_out::header(t));
     let body = match t {
         ExportType::Metrics => {
-            let version = state.store.data_version().await?;
-            let snap = state.cache.snapshot(&state.store, version).await?;
+            let snap = state.cache.current(&state.store).await?;
             let m = compute_metrics(
                 snap.iter(),
                 &filter,

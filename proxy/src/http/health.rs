@@ -26,6 +26,8 @@ pub struct Health {
     pub worker_restarts: u64,
     /// Why it last died, if it did.
     pub worker_last_failure: Option<String>,
+    /// Whether the provider lists the configured model (none without a provider).
+    pub ai_model: Option<crate::ai::model_check::ModelCheck>,
 }
 
 /// Health of the server and its store.
@@ -47,6 +49,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         definitions: powerpulse_shared::DEFINITIONS_VERSION,
         worker_restarts,
         worker_last_failure,
+        ai_model: state.jobs.engine().map(|_| state.jobs.model_check()),
     };
     (
         if ok {

@@ -73,16 +73,12 @@ async fn cached_json(
     filter: Filter,
     compute: impl FnOnce(&crate::cache::Snapshot, Filter) -> Vec<u8> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let version = state.store.data_version().await?;
     let key = format!(
         "{kind}:{}",
         serde_json::to_string(&filter).expect("filters serialize")
     );
     let compute = move |snap: &crate::cache::Snapshot| compute(snap, filter);
-    let body = state
-        .cache
-        .response_or(&state.store, key, version, compute)
-        .await?;
+    let body = state.cache.response_or(&state.store, key, compute).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
