@@ -641,3 +641,31 @@ async fn a_real_export_shows_the_clis_figures_and_pages_through() {
         "every real conversation listed once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hand_worked_oracle_export_shows_its_figures() {
+    if !app_built() {
+        return;
+    }
+    // tests/data/oracle: figures worked out from the definitions by a separate script.
+    let dir = workspace().join("tests/data/oracle");
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let m = &want["metrics"];
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &dir.join("export.json")).await;
+    let shown = rounded(&kpis(c).await);
+    assert_eq!(
+        shown[..5],
+        [
+            m["total_conversations"].as_f64(),
+            m["total_messages"].as_f64(),
+            m["csat_percentage"].as_f64(),
+            m["fcr_percentage"].as_f64(),
+            m["avg_response_time_minutes"].as_f64(),
+        ],
+        "the KPIs are the oracle's"
+    );
+}
