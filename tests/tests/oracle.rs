@@ -92,6 +92,16 @@ fn the_cli_gives_the_oracles_figures() {
         &want["metrics_agent_amina"],
         &cli_metrics(&["--agent", "amina"]),
     );
+    assert_matches(
+        "cli metrics on outages",
+        &want["metrics_topic_outage"],
+        &cli_metrics(&["--topic", "outage"]),
+    );
+    assert_matches(
+        "cli metrics of the satisfied",
+        &want["metrics_satisfied_only"],
+        &cli_metrics(&["--satisfied-only"]),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,6 +127,25 @@ async fn the_api_gives_the_oracles_figures() {
         &want["metrics_agent_amina"],
         &get("/api/metrics?agent=amina").await,
     );
+    assert_matches(
+        "api metrics on outages",
+        &want["metrics_topic_outage"],
+        &get("/api/metrics?topic=outage").await,
+    );
+    assert_matches(
+        "api metrics of the satisfied",
+        &want["metrics_satisfied_only"],
+        &get("/api/metrics?satisfied_only=true").await,
+    );
+    let found = get("/api/conversations?q=TOKEN&page_size=100").await;
+    let mut ids: Vec<&str> = found["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fb_chat_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(Value::from(ids), want["search_token"], "q=TOKEN, any case");
     assert_matches(
         "api daily rows in Nairobi",
         &want["daily_nairobi"],

@@ -57,7 +57,7 @@ for chat, msgs in export.items():
             seen_ids.add(pid)
         seen_keys.add(key)
         role = "customer" if d == "to_company" else ("agent" if agent else "bot")
-        kept.append(dict(t=t, role=role, agent=agent))
+        kept.append(dict(t=t, role=role, agent=agent, text=text))
     kept.sort(key=lambda m: m["t"])  # stable: equal times keep file order
     if not kept:
         filtered["empty_chats"] += 1
@@ -88,7 +88,9 @@ for chat, msgs in export.items():
         replies=[m["agent"] for m in kept if m["role"] == "agent"],
         gaps=gaps, turns=turns, unanswered=unanswered, first_response=first,
         avg_gap=(sum(g for _, g in gaps) / len(gaps)) if gaps else None,
-        satisfaction=j["satisfaction"], fcr=j["fcr"], topics=j["topics"]))
+        satisfaction=j["satisfaction"], fcr=j["fcr"], topics=j["topics"],
+        # The list's search reads customer and agent texts (not bots'), ignoring case.
+        searchable="\n".join(m["text"].lower() for m in kept if m["role"] != "bot")))
 
 def r2(x):
     # Half away from zero, to 2 decimals (docs/definitions.md "Rounding").
@@ -170,6 +172,9 @@ out = dict(
     metrics=figures(conversations),
     metrics_nairobi_2025_08_13=figures(nairobi_13th),
     metrics_agent_amina=figures([c for c in conversations if "amina" in c["agents"]]),
+    metrics_topic_outage=figures([c for c in conversations if "outage" in c["topics"]]),
+    metrics_satisfied_only=figures([c for c in conversations if c["satisfaction"] is not None and c["satisfaction"] >= 4]),
+    search_token=sorted(c["chat"] for c in conversations if "token" in c["searchable"]),
     daily_nairobi=daily(conversations, "Africa/Nairobi"),
     agents=agents(conversations))
 print(json.dumps(out, indent=1))
