@@ -707,6 +707,36 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
     }
     ids.sort();
     assert_eq!(Value::from(ids), want["search_token"], "search TOKEN");
+    set_input(c, "search", "").await;
+
+    // Sorting by a column: first click descending, second ascending, nulls last both ways.
+    for (label, key) in [
+        ("Reply gap", "sort_reply_gap_desc"),
+        ("Reply gap", "sort_reply_gap_asc"),
+        ("Messages", "sort_messages_desc"),
+    ] {
+        let want_ids: Vec<String> = want[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        c.find(Locator::XPath(&format!(
+            "//table[contains(@class,'conversations')]//button[contains(@class,'sort')][starts-with(normalize-space(.),'{label}')]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut ids = row_ids(c).await;
+        while ids != want_ids && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            ids = row_ids(c).await;
+        }
+        assert_eq!(ids, want_ids, "sorted as {key}");
+    }
 }
 
 /// Sets an input's value as typing and leaving it would (date and list inputs included).

@@ -146,6 +146,29 @@ async fn the_api_gives_the_oracles_figures() {
         .collect();
     ids.sort();
     assert_eq!(Value::from(ids), want["search_token"], "q=TOKEN, any case");
+    for (sort, key) in [
+        (
+            "sort_by=avg_response_time_minutes&sort_order=desc",
+            "sort_reply_gap_desc",
+        ),
+        (
+            "sort_by=avg_response_time_minutes&sort_order=asc",
+            "sort_reply_gap_asc",
+        ),
+        (
+            "sort_by=total_messages&sort_order=desc",
+            "sort_messages_desc",
+        ),
+    ] {
+        let page = get(&format!("/api/conversations?{sort}&page_size=100")).await;
+        let ids: Vec<&str> = page["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["fb_chat_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(Value::from(ids), want[key], "{sort}");
+    }
     assert_matches(
         "api daily rows in Nairobi",
         &want["daily_nairobi"],

@@ -165,6 +165,15 @@ def agents(cs):
             fcr_percentage=pct(sum(c["fcr"] is True for c in valued), len(valued))))
     return sorted(rows, key=lambda r: (-r["conversations"], r["agent"]))
 
+def order(value, desc):
+    """Chat ids as the list sorts them (docs/architecture.md): by value, ties by arrival (file)
+    order, the whole order reversed when descending, except that conversations without a value
+    come last in both directions."""
+    have = [(i, c) for i, c in enumerate(conversations) if value(c) is not None]
+    have.sort(key=lambda ic: (value(ic[1]), ic[0]), reverse=desc)
+    none = [c["chat"] for c in conversations if value(c) is None]
+    return [c["chat"] for _, c in have] + (none[::-1] if desc else none)
+
 nairobi_13th = [c for c in conversations if local_day(c["first"], "Africa/Nairobi").isoformat() == "2025-08-13"]
 out = dict(
     _about="Worked out by oracle.py from export.json and judgement.json by the rules of docs/definitions.md; no PowerPulse code involved.",
@@ -174,6 +183,9 @@ out = dict(
     metrics_agent_amina=figures([c for c in conversations if "amina" in c["agents"]]),
     metrics_topic_outage=figures([c for c in conversations if "outage" in c["topics"]]),
     metrics_satisfied_only=figures([c for c in conversations if c["satisfaction"] is not None and c["satisfaction"] >= 4]),
+    sort_reply_gap_desc=order(lambda c: c["avg_gap"], True),
+    sort_reply_gap_asc=order(lambda c: c["avg_gap"], False),
+    sort_messages_desc=order(lambda c: c["messages"], True),
     search_token=sorted(c["chat"] for c in conversations if "token" in c["searchable"]),
     daily_nairobi=daily(conversations, "Africa/Nairobi"),
     agents=agents(conversations))
