@@ -20,8 +20,8 @@ pub struct Snapshot {
     pub version: i64,
     /// Summaries in arrival order (shared between snapshots: an update copies pointers).
     pub summaries: Vec<Arc<Summary>>,
-    /// Where each chat id sits in `summaries`.
-    position: HashMap<String, usize>,
+    /// Where each chat id sits in `summaries` (shared too: copied only when chats are added).
+    position: Arc<HashMap<String, usize>>,
     /// The arrival position (`ord`) of the last summary.
     last_ord: i64,
     /// Cleaning counts over the distinct files uploaded.
@@ -31,7 +31,7 @@ pub struct Snapshot {
 }
 
 /// A snapshot's summaries, their positions by chat id, and the last arrival position.
-type Parts = (Vec<Arc<Summary>>, HashMap<String, usize>, i64);
+type Parts = (Vec<Arc<Summary>>, Arc<HashMap<String, usize>>, i64);
 
 impl Snapshot {
     /// The summaries, as the metric functions take them.
@@ -50,7 +50,7 @@ impl Snapshot {
             match position.get(&s.chat_id) {
                 Some(&at) => summaries[at] = Arc::new(s),
                 None if ord > last_ord || summaries.is_empty() => {
-                    position.insert(s.chat_id.clone(), summaries.len());
+                    Arc::make_mut(&mut position).insert(s.chat_id.clone(), summaries.len());
                     summaries.push(Arc::new(s));
                     last_ord = ord;
                 }
