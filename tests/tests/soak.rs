@@ -59,7 +59,11 @@ async fn load_and_faults_leave_a_consistent_store() {
         .with("AI_RPM", "3000")
         .with("AI_TIMEOUT_SECS", "2")
         .with("AI_MAX_RETRIES", "3")
-        .with("AI_BATCH_MAX_CONVERSATIONS", "20");
+        .with("AI_BATCH_MAX_CONVERSATIONS", "20")
+        // Half the calls fail on purpose: production's backoff (1 s doubling to 30 s) would make
+        // draining the backlog after the run take longer than the run itself.
+        .with("AI_BACKOFF_BASE_MS", "100")
+        .with("AI_BACKOFF_CAP_MS", "2000");
     o.env.extend(fake.env("sk-soak"));
     let s = Server::start(o);
     let pid = s.pid();
@@ -139,6 +143,10 @@ async fn load_and_faults_leave_a_consistent_store() {
     };
     let metrics_report = report(metrics_load);
     let list_report = report(list_load);
+    // The figures of the run, before the backlog drains (which can take a while).
+    println!(
+        "SOAK {secs}s under load: uploads {uploads} (429 {refused}), server RSS peak {peak} MB\n  /api/metrics: {metrics_report}\n  /api/conversations: {list_report}"
+    );
 
     // Every job ends (done or failed after its retries), nothing left running.
     for id in &jobs {
