@@ -699,12 +699,8 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
 
     // The search box: the rows listed are the oracle's.
     set_input(c, "search", "TOKEN").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut ids = row_ids(c).await;
-    while ids.len() != want["search_token"].as_array().unwrap().len() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        ids = row_ids(c).await;
-    }
+    let found = want["search_token"].as_array().unwrap().len();
+    let mut ids = rows_when(c, |ids| ids.len() == found).await;
     ids.sort();
     assert_eq!(Value::from(ids), want["search_token"], "search TOKEN");
     set_input(c, "search", "").await;
@@ -729,14 +725,20 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
         .click()
         .await
         .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut ids = row_ids(c).await;
-        while ids != want_ids && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            ids = row_ids(c).await;
-        }
+        let ids = rows_when(c, |ids| ids == want_ids.as_slice()).await;
         assert_eq!(ids, want_ids, "sorted as {key}");
     }
+}
+
+/// The listed chat ids once `ready` holds for them, or as they are after 10 s.
+async fn rows_when(c: &Client, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut ids = row_ids(c).await;
+    while !ready(&ids) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ids = row_ids(c).await;
+    }
+    ids
 }
 
 /// Sets an input's value as typing and leaving it would (date and list inputs included).

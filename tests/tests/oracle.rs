@@ -60,6 +60,16 @@ fn assert_matches(what: &str, want: &Value, got: &Value) {
     );
 }
 
+/// The chat ids of a `/api/conversations` page, in its order.
+fn chat_ids(page: &Value) -> Vec<String> {
+    page["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fb_chat_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn cli_metrics(filters: &[&str]) -> Value {
     let file = oracle_file("export.json");
     let mut args = vec!["metrics", file.to_str().unwrap(), "--json"];
@@ -137,13 +147,7 @@ async fn the_api_gives_the_oracles_figures() {
         &want["metrics_satisfied_only"],
         &get("/api/metrics?satisfied_only=true").await,
     );
-    let found = get("/api/conversations?q=TOKEN&page_size=100").await;
-    let mut ids: Vec<&str> = found["conversations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["fb_chat_id"].as_str().unwrap())
-        .collect();
+    let mut ids = chat_ids(&get("/api/conversations?q=TOKEN&page_size=100").await);
     ids.sort();
     assert_eq!(Value::from(ids), want["search_token"], "q=TOKEN, any case");
     for (sort, key) in [
@@ -161,13 +165,7 @@ async fn the_api_gives_the_oracles_figures() {
         ),
     ] {
         let page = get(&format!("/api/conversations?{sort}&page_size=100")).await;
-        let ids: Vec<&str> = page["conversations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["fb_chat_id"].as_str().unwrap())
-            .collect();
-        assert_eq!(Value::from(ids), want[key], "{sort}");
+        assert_eq!(Value::from(chat_ids(&page)), want[key], "{sort}");
     }
     assert_matches(
         "api daily rows in Nairobi",

@@ -278,34 +278,17 @@ impl Provider {
         // A bounded number of pages: a broken endpoint that always answers a next page token
         // must not keep the check going forever.
         for _ in 0..20 {
-            let req = match self.service {
+            let url = match self.service {
                 AiService::Gemini => {
                     let mut url = format!("{}/v1beta/models?pageSize=1000", self.base_url);
                     if let Some(t) = &page_token {
                         url.push_str(&format!("&pageToken={t}"));
                     }
-                    self.http
-                        .get(url)
-                        .header("x-goog-api-key", self.key.expose())
+                    url
                 }
-                _ => self
-                    .http
-                    .get(format!("{}/models", self.base_url))
-                    .bearer_auth(self.key.expose()),
+                _ => format!("{}/models", self.base_url),
             };
-            let resp = req.send().await.map_err(|e| CallError::Retryable {
-                reason: format!("listing the models failed: {}", e.without_url()),
-                retry_after: None,
-            })?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let body = read_bounded(resp).await?;
-            if !status.is_success() {
-                return Err(self.classify_error(status.as_u16(), &headers, &body));
-            }
-            let v: Value = serde_json::from_str(&body).map_err(|e| CallError::Malformed {
-                reason: format!("the model list is not JSON: {e}"),
-            })?;
+            let v = self.send_json(self.http.get(url)).await?;
             match self.service {
                 AiService::Gemini => {
                     for m in v["models"].as_array().into_iter().flatten() {
@@ -355,7 +338,18 @@ impl Provider {
 
     /// Sends one batch.
     pub async fn call(&self, batch: &str) -> Result<Reply, CallError> {
-        let req = self.http.post(self.url()).json(&self.request_body(batch));
+        let v = self
+            .send_json(self.http.post(self.url()).json(&self.request_body(batch)))
+            .await?;
+        match self.service {
+            AiService::Gemini => parse_gemini(&v),
+            _ => parse_openai(&v),
+        }
+    }
+
+    /// Sends `req` with the key, and reads a successful answer as JSON (a failure classified
+    /// for the retry policy).
+    async fn send_json(&self, req: reqwest::RequestBuilder) -> Result<Value, CallError> {
         let req = match self.service {
             AiService::Gemini => req.header("x-goog-api-key", self.key.expose()),
             _ => req.bearer_auth(self.key.expose()),
@@ -375,13 +369,9 @@ impl Provider {
         if !status.is_success() {
             return Err(self.classify_error(status.as_u16(), &headers, &body));
         }
-        let v: Value = serde_json::from_str(&body).map_err(|e| CallError::Malformed {
+        serde_json::from_str(&body).map_err(|e| CallError::Malformed {
             reason: format!("the provider's answer is not JSON: {e}"),
-        })?;
-        match self.service {
-            AiService::Gemini => parse_gemini(&v),
-            _ => parse_openai(&v),
-        }
+        })
     }
 
     fn classify_error(&self, status: u16, headers: &HeaderMap, body: &str) -> CallError {
