@@ -424,6 +424,18 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
             }
         }
         Request::Delete { id } => {
+            let closes = engine
+                .borrow()
+                .open
+                .as_ref()
+                .is_some_and(|o| o.meta.id == id);
+            if closes {
+                let mut e = engine.borrow_mut();
+                e.open = None;
+                if let Some(a) = e.ai_abort.take() {
+                    a.abort();
+                }
+            }
             let warning = delete(&id).await.err();
             let datasets = list_datasets().await.unwrap_or_default();
             post(&Reply::Datasets { datasets, warning }, None);

@@ -114,6 +114,15 @@ impl Ui {
             timings: RwSignal::new(Timings::default()),
         }
     }
+
+    /// Closes the open dataset (it was deleted): the page goes back to the drop zone.
+    pub fn close(&self) {
+        self.current.set(None);
+        self.view.set(None);
+        self.page.set(None);
+        self.report.set(None);
+        self.transcript.set(None);
+    }
 }
 
 impl Default for Ui {

@@ -474,6 +474,24 @@ pub fn answer(batch: &str) -> Vec<Value> {
     out
 }
 
+/// The fake's answer for one conversation sent whole (short chats reach the model unsplit):
+/// the transcript lines as the prompt writes them, customers `C:` and agents `A:`, bots left out.
+pub fn answer_for(c: &powerpulse_shared::Conversation) -> Value {
+    use powerpulse_shared::Role;
+    let lines: String = c
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::Bot)
+        .map(|m| {
+            let who = if m.role == Role::Customer { "C" } else { "A" };
+            let text = m.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("{who}: {text}\n")
+        })
+        .collect();
+    // The id line is the prompt's own short id, which holds none of the words the fake reads.
+    answer(&format!("### x\n{lines}")).remove(0)
+}
+
 async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) -> Response {
     let conversations = batch.matches("### ").count();
     let fault = state

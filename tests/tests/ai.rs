@@ -820,21 +820,7 @@ async fn each_conversation_stores_exactly_the_answer_given_for_it() {
         if sent.len() > 12 || sent.iter().any(|m| m.text.chars().count() > 600) {
             continue;
         }
-        let lines: String = sent
-            .iter()
-            .map(|m| {
-                let who = if m.role == powerpulse_shared::Role::Customer {
-                    "C"
-                } else {
-                    "A"
-                };
-                format!(
-                    "{who}: {}\n",
-                    m.text.split_whitespace().collect::<Vec<_>>().join(" ")
-                )
-            })
-            .collect();
-        let want = &powerpulse_e2e::fake_ai::answer(&format!("### x\n{lines}"))[0];
+        let want = &powerpulse_e2e::fake_ai::answer_for(c);
         let id = &c.summary.chat_id;
         let got = get_json(&format!("{}/api/conversations/{id}", s.url), 200).await;
         assert_eq!(got["analyzer"], "openai:gpt-6-luna", "{id}: {got}");

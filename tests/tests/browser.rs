@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use powerpulse_e2e::api::cli;
 use powerpulse_e2e::browser::{self, Browser};
-use powerpulse_e2e::fake_ai::{FakeAi, Kind};
+use powerpulse_e2e::fake_ai::{self, FakeAi, Kind};
+use powerpulse_e2e::oracle;
 use powerpulse_e2e::server::{Server, ServerOptions};
 use powerpulse_e2e::{export, workspace, TempDir};
 use serde_json::Value;
@@ -424,7 +425,8 @@ async fn analyse_with_ai_through_the_server() {
     let mut o = ServerOptions::default().with("AI_RPM", "6000");
     o.env.extend(fake.env("sk-browser-KEY"));
     let server = Server::start(o);
-    let (_dir, file) = export_on_disk("browser-ai", 150, 52);
+    // The oracle's chats are short, so each reaches the fake whole and its answer is known here.
+    let file = oracle::file("export.json");
     let b = Browser::start().await;
     let c = &b.client;
     load_in_app(c, &server.url, &file).await;
@@ -465,7 +467,73 @@ async fn analyse_with_ai_through_the_server() {
     );
     let html = c.source().await.unwrap();
     assert!(!html.contains("sk-browser-KEY"));
-    // The AI's figures differ from the built-in ones and survive a reload (cached in IndexedDB).
+    // The KPIs are exactly the fake's answers, conversation by conversation.
+    let d =
+        powerpulse_shared::process(&std::fs::read(&file).unwrap(), &Default::default()).unwrap();
+    let answers: Vec<Value> = d.conversations.iter().map(fake_ai::answer_for).collect();
+    let share = |yes: usize| (yes as f64 * 10000.0 / answers.len() as f64).round() / 100.0;
+    let csat = share(
+        answers
+            .iter()
+            .filter(|a| a["satisfaction_score"].as_i64() >= Some(4))
+            .count(),
+    );
+    let fcr = share(
+        answers
+            .iter()
+            .filter(|a| a["first_contact_resolution"] == true)
+            .count(),
+    );
+    let built_in = rounded(&cli_kpis(&file, &[]));
+    let got = wait_for(c, "the AI's figures", Duration::from_secs(10), |k| {
+        rounded(k)[2..4] == [Some(csat), Some(fcr)]
+    })
+    .await;
+    assert_eq!(
+        rounded(&got)[..2],
+        built_in[..2],
+        "the same conversations and messages"
+    );
+    assert_eq!(
+        rounded(&got)[4],
+        built_in[4],
+        "reply gaps are never the AI's"
+    );
+    assert_ne!(
+        built_in[2..4],
+        [Some(csat), Some(fcr)],
+        "the fake answers differently from the built-in analyzer"
+    );
+    // The listed scores and FCR are the fake's, chat by chat.
+    let scores = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='conversation-row']\")).map(tr => \
+               [tr.querySelector('button').textContent, tr.children[4].textContent.trim(), tr.children[5].textContent.trim()]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let scores: Vec<(String, String, String)> = serde_json::from_value(scores).unwrap();
+    assert_eq!(scores.len(), answers.len());
+    for (chat, score, fcr) in &scores {
+        let i = d
+            .conversations
+            .iter()
+            .position(|c| &c.summary.chat_id == chat)
+            .unwrap();
+        assert_eq!(
+            score.split_whitespace().next(),
+            Some(answers[i]["satisfaction_score"].to_string().as_str()),
+            "{chat}"
+        );
+        let said = if answers[i]["first_contact_resolution"] == true {
+            "yes"
+        } else {
+            "no"
+        };
+        assert_eq!(fcr, said, "{chat}");
+    }
+    // The AI's figures survive a reload (cached in IndexedDB).
     let before = kpis(c).await;
     c.refresh().await.unwrap();
     wait_for(c, "after reload", Duration::from_secs(30), |k| {
@@ -648,14 +716,12 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
         return;
     }
     // tests/data/oracle: figures worked out from the definitions by a separate script.
-    let dir = workspace().join("tests/data/oracle");
-    let want: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let want = oracle::expected();
     let m = &want["metrics"];
     let server = Server::start(ServerOptions::default());
     let b = Browser::start().await;
     let c = &b.client;
-    load_in_app(c, &server.url, &dir.join("export.json")).await;
+    load_in_app(c, &server.url, &oracle::file("export.json")).await;
     let oracle_kpis = |m: &Value| {
         vec![
             m["total_conversations"].as_f64(),
@@ -675,9 +741,42 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
         }
     };
     shows("all", m.clone()).await;
+    assert_eq!(
+        histogram(c).await,
+        oracle_histogram(&want["histogram"]),
+        "the reply-gap histogram"
+    );
+    assert_eq!(
+        heatmap(c).await,
+        oracle_heatmap(&want["heatmap_utc"]),
+        "the heatmap in UTC"
+    );
+    assert_eq!(
+        agent_rows(c).await,
+        oracle_agents(&want["agents"]),
+        "the agents table, most conversations first"
+    );
+    for (column, order) in [
+        ("Agent", ["amina", "brian", "felix@care.example"]),
+        ("Replies", ["amina", "brian", "felix@care.example"]),
+        ("CSAT", ["brian", "amina", "felix@care.example"]),
+    ] {
+        click_sort(c, "agents", column).await;
+        let names: Vec<String> = agent_rows(c).await.into_iter().map(|r| r.0).collect();
+        assert_eq!(names, order, "agents sorted by {column}");
+    }
 
     // Each filter as a user sets it, the figures the oracle's.
     set_input(c, "filter-tz", "Africa/Nairobi").await;
+    let start = Instant::now();
+    while heatmap(c).await != oracle_heatmap(&want["heatmap_nairobi"]) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the heatmap in Nairobi: {:?}",
+            heatmap(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     set_input(c, "filter-start", "2025-08-13").await;
     set_input(c, "filter-end", "2025-08-13").await;
     shows(
@@ -689,6 +788,11 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
     shows("after reset", m.clone()).await;
     select(c, "filter-agent", "amina").await;
     shows("amina", want["metrics_agent_amina"].clone()).await;
+    assert_eq!(
+        histogram(c).await,
+        oracle_histogram(&want["histogram_agent_amina"]),
+        "amina's reply gaps"
+    );
     click(c, "filter-reset").await;
     select(c, "filter-topic", "outage").await;
     shows("outages", want["metrics_topic_outage"].clone()).await;
@@ -705,29 +809,199 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
     assert_eq!(Value::from(ids), want["search_token"], "search TOKEN");
     set_input(c, "search", "").await;
 
-    // Sorting by a column: first click descending, second ascending, nulls last both ways.
-    for (label, key) in [
-        ("Reply gap", "sort_reply_gap_desc"),
-        ("Reply gap", "sort_reply_gap_asc"),
-        ("Messages", "sort_messages_desc"),
-    ] {
-        let want_ids: Vec<String> = want[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect();
-        c.find(Locator::XPath(&format!(
-            "//table[contains(@class,'conversations')]//button[contains(@class,'sort')][starts-with(normalize-space(.),'{label}')]"
-        )))
-        .await
+    // Sorting by each column: first click descending, second ascending, nulls last both ways.
+    let sentiment = sentiment_order();
+    let cases = [
+        ("Reply gap", ids_of(&want["sort_reply_gap_desc"])),
+        ("Reply gap", ids_of(&want["sort_reply_gap_asc"])),
+        ("Messages", ids_of(&want["sort_messages_desc"])),
+        ("Messages", ids_of(&want["sort_messages_asc"])),
+        ("Started", ids_of(&want["sort_started_desc"])),
+        ("Started", ids_of(&want["sort_started_asc"])),
+        ("Score", ids_of(&want["sort_score_desc"])),
+        ("Score", ids_of(&want["sort_score_asc"])),
+        ("Sentiment", sentiment.0),
+        ("Sentiment", sentiment.1),
+    ];
+    for (label, want_ids) in cases {
+        click_sort(c, "conversations", label).await;
+        let ids = rows_when(c, |ids| ids == want_ids.as_slice()).await;
+        assert_eq!(ids, want_ids, "sorted by {label}");
+    }
+}
+
+fn ids_of(v: &Value) -> Vec<String> {
+    v.as_array()
         .unwrap()
-        .click()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The oracle's chats by average sentiment, descending then ascending, by the list's rule (ties
+/// in arrival order, reversed when descending, no value last). The values are the CLI's: the
+/// oracle leaves sentiment to the VADER reference test.
+fn sentiment_order() -> (Vec<String>, Vec<String>) {
+    let csv = cli(&[
+        "export",
+        oracle::file("export.json").to_str().unwrap(),
+        "--type",
+        "conversations",
+    ]);
+    let mut r = csv::Reader::from_reader(csv.as_slice());
+    let rows: Vec<(String, Option<f64>)> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].to_owned(), rec[7].parse().ok())
+        })
+        .collect();
+    let order = |desc: bool| {
+        let mut have: Vec<(usize, &(String, Option<f64>))> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.1.is_some())
+            .collect();
+        have.sort_by(|a, b| {
+            a.1 .1
+                .unwrap()
+                .total_cmp(&b.1 .1.unwrap())
+                .then(a.0.cmp(&b.0))
+        });
+        if desc {
+            have.reverse();
+        }
+        let mut none: Vec<String> = rows
+            .iter()
+            .filter(|r| r.1.is_none())
+            .map(|r| r.0.clone())
+            .collect();
+        if desc {
+            none.reverse();
+        }
+        have.into_iter()
+            .map(|(_, r)| r.0.clone())
+            .chain(none)
+            .collect::<Vec<_>>()
+    };
+    (order(true), order(false))
+}
+
+/// Clicks the sort button of `column` in the table of the section `testid`.
+async fn click_sort(c: &Client, testid: &str, column: &str) {
+    let e = c.find(Locator::XPath(&format!(
+        "//section[@data-testid='{testid}']//thead//button[contains(@class,'sort')][starts-with(normalize-space(.),'{column}')]"
+    )))
+    .await
+    .unwrap();
+    scroll_to(c, &e).await;
+    e.click().await.unwrap();
+}
+
+/// The texts of the `<title>`s of a chart's marks.
+async fn chart_titles(c: &Client, testid: &str) -> Vec<String> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll(`[data-testid='${arguments[0]}'] title`)).map(t => t.textContent);",
+            vec![Value::from(testid)],
+        )
         .await
         .unwrap();
-        let ids = rows_when(c, |ids| ids == want_ids.as_slice()).await;
-        assert_eq!(ids, want_ids, "sorted as {key}");
-    }
+    serde_json::from_value(v).unwrap()
+}
+
+/// The histogram's bars as (label, count), read from what each bar says on hover.
+async fn histogram(c: &Client) -> Vec<(String, u64)> {
+    chart_titles(c, "chart-histogram")
+        .await
+        .iter()
+        .map(|t| {
+            let (label, rest) = t.split_once(": ").unwrap();
+            (
+                label.to_owned(),
+                rest.split(' ').next().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn oracle_histogram(v: &Value) -> Vec<(String, u64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["label"].as_str().unwrap().to_owned(),
+                b["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The heatmap's non-empty cells as (weekday from Monday = 0, hour, messages).
+async fn heatmap(c: &Client) -> Vec<(u64, u64, u64)> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let mut cells: Vec<(u64, u64, u64)> = chart_titles(c, "chart-heatmap")
+        .await
+        .iter()
+        .map(|t| {
+            // "Tue 09:00 — 2 messages"
+            let parts: Vec<&str> = t.split_whitespace().collect();
+            let day = DAYS.iter().position(|d| *d == parts[0]).unwrap() as u64;
+            let hour = parts[1][..2].parse().unwrap();
+            (day, hour, parts[3].parse().unwrap())
+        })
+        .filter(|cell| cell.2 > 0)
+        .collect();
+    cells.sort();
+    cells
+}
+
+fn oracle_heatmap(v: &Value) -> Vec<(u64, u64, u64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            (n("weekday"), n("hour"), n("count"))
+        })
+        .collect()
+}
+
+/// The agents table's rows as (agent, conversations, replies), in the order shown.
+async fn agent_rows(c: &Client) -> Vec<(String, u64, u64)> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='agents'] tbody tr\")).map(tr => \
+               [tr.querySelector('th').textContent].concat(Array.from(tr.querySelectorAll('td')).slice(0, 2).map(td => td.textContent)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<Vec<String>> = serde_json::from_value(v).unwrap();
+    rows.into_iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                r[1].replace(',', "").parse().unwrap(),
+                r[2].replace(',', "").parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn oracle_agents(v: &Value) -> Vec<(String, u64, u64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["agent"].as_str().unwrap().to_owned(),
+                a["conversations"].as_u64().unwrap(),
+                a["replies"].as_u64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// The listed chat ids once `ready` holds for them, or as they are after 10 s.
@@ -763,11 +1037,357 @@ async fn select(c: &Client, id: &str, value: &str) {
         .unwrap();
 }
 
+/// Clicks the element `id` once it is scrolled to the middle of the window (the sticky top bar
+/// would take a click at the window's top edge).
 async fn click(c: &Client, id: &str) {
-    c.find(Locator::Css(&format!("[data-testid='{id}']")))
-        .await
-        .unwrap()
-        .click()
+    let e = c
+        .find(Locator::Css(&format!("[data-testid='{id}']")))
         .await
         .unwrap();
+    scroll_to(c, &e).await;
+    e.click().await.unwrap();
+}
+
+async fn scroll_to(c: &Client, e: &fantoccini::elements::Element) {
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'});",
+        vec![serde_json::to_value(e).unwrap()],
+    )
+    .await
+    .unwrap();
+}
+
+/// The open transcript's messages as (role class, who, time, chips).
+async fn transcript(c: &Client) -> Vec<(String, String, String, Vec<String>)> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='transcript'] li.msg\")).map(li => \
+               [li.className, li.querySelector('strong').textContent, li.querySelector('time').textContent, \
+                Array.from(li.querySelectorAll('.chip')).map(c => c.textContent)]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// What the transcript must show for `chat`: roles, agents and UTC times from the oracle's
+/// messages rows, reply gaps from the oracle, sentiment as the CLI scores it.
+fn oracle_transcript(want: &Value, chat: &str) -> Vec<(String, String, String, Vec<String>)> {
+    let csv = cli(&[
+        "export",
+        oracle::file("export.json").to_str().unwrap(),
+        "--type",
+        "messages",
+    ]);
+    let scored = oracle::csv_rows(&csv, &want["csv_messages"]);
+    want["csv_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(scored.as_array().unwrap())
+        .filter(|(m, _)| m["chat_id"] == chat)
+        .map(|(m, scored)| {
+            let role = m["role"].as_str().unwrap();
+            let who = match role {
+                "customer" => "Customer".to_owned(),
+                "agent" => format!("Agent {}", m["agent_info"].as_str().unwrap()),
+                _ => "Bot".to_owned(),
+            };
+            let time = m["social_create_time"].as_str().unwrap()[..16].replace('T', " ");
+            let mut chips = Vec::new();
+            if let Some(g) = m["reply_gap_minutes"].as_f64() {
+                chips.push(format!("reply gap {g:.1} min"));
+            }
+            if let Some(s) = scored["sentiment_score"]
+                .as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+            {
+                chips.push(format!("sentiment {s:+.2}"));
+            }
+            (format!("msg {role}"), who, time, chips)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oracles_transcripts_and_downloads_are_its_own() {
+    if !app_built() {
+        return;
+    }
+    let want = oracle::expected();
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &oracle::file("export.json")).await;
+
+    // A customer who came back two days later, and a chat two agents answered.
+    for chat in ["c03", "c10", "c09"] {
+        let row = c
+            .find(Locator::XPath(&format!(
+                "//tr[@data-testid='conversation-row']//button[normalize-space(.)='{chat}']"
+            )))
+            .await
+            .unwrap();
+        scroll_to(c, &row).await;
+        row.click().await.unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::Css("[data-testid='transcript'] li.msg"))
+            .await
+            .unwrap();
+        let title = c
+            .find(Locator::Css("#transcript-title"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(title, format!("Conversation {chat}"));
+        assert_eq!(
+            transcript(c).await,
+            oracle_transcript(&want, chat),
+            "the transcript of {chat}"
+        );
+        // Escape closes it (the Close button has the focus when it opens).
+        c.active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{e00c}")
+            .await
+            .unwrap();
+        let start = Instant::now();
+        while c
+            .find(Locator::Css("[data-testid='transcript']"))
+            .await
+            .is_ok()
+        {
+            assert!(start.elapsed() < Duration::from_secs(5), "Escape closes");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    // Each download: the oracle's rows, and byte for byte the CLI's file.
+    let export = oracle::file("export.json");
+    for (kind, rows) in [
+        ("conversations", Some("csv_conversations")),
+        ("messages", Some("csv_messages")),
+        ("metrics", None),
+    ] {
+        click(c, &format!("csv-{kind}")).await;
+        let got = wait_file(
+            &b.downloads.join(&format!("powerpulse_{kind}.csv")),
+            Duration::from_secs(20),
+        )
+        .await;
+        assert!(
+            got == cli(&["export", export.to_str().unwrap(), "--type", kind]),
+            "the {kind} CSV differs from the CLI's"
+        );
+        match rows {
+            Some(key) => oracle::assert_matches(
+                &format!("downloaded {kind}"),
+                &want[key],
+                &oracle::csv_rows(&got, &want[key]),
+            ),
+            None => oracle::assert_matches(
+                "downloaded metrics",
+                &oracle_metrics_rows(&want["metrics"], &want["filtered"]),
+                &metrics_rows(&got),
+            ),
+        }
+    }
+}
+
+/// The metrics CSV as `{section: {metric: value}}` (topics' `n` is their count).
+fn metrics_rows(csv: &[u8]) -> Value {
+    let mut out = serde_json::Map::new();
+    for rec in csv::Reader::from_reader(csv).records() {
+        let rec = rec.unwrap();
+        let value = rec[2].parse::<f64>().map_or(Value::Null, Value::from);
+        let section = out
+            .entry(rec[0].to_owned())
+            .or_insert_with(|| Value::Object(Default::default()));
+        section[&rec[1]] = value;
+        if &rec[0] == "topic" {
+            section[format!("{}_count", &rec[1])] =
+                rec[3].parse::<f64>().map_or(Value::Null, Value::from);
+        }
+    }
+    Value::Object(out)
+}
+
+/// The oracle's dataset figures in the metrics CSV's shape.
+fn oracle_metrics_rows(m: &Value, filtered: &Value) -> Value {
+    let rt = &m["response_time"];
+    let mut response_time = serde_json::Map::new();
+    for kind in ["reply_gap", "turn", "first_response"] {
+        for stat in ["mean", "median", "p90"] {
+            response_time.insert(format!("{kind}_{stat}"), rt[kind][stat].clone());
+        }
+    }
+    response_time.insert("unanswered_turns".into(), rt["unanswered_turns"].clone());
+    let mut topics = serde_json::Map::new();
+    for t in m["most_common_topics"].as_array().unwrap() {
+        let name = t["topic"].as_str().unwrap();
+        topics.insert(name.into(), t["percentage"].clone());
+        topics.insert(format!("{name}_count"), t["count"].clone());
+    }
+    serde_json::json!({
+        "kpi": {
+            "total_conversations": m["total_conversations"],
+            "total_messages": m["total_messages"],
+            "csat_percentage": m["csat_percentage"],
+            "fcr_percentage": m["fcr_percentage"],
+            "avg_response_time_minutes": m["avg_response_time_minutes"],
+        },
+        "response_time": response_time,
+        "topic": topics,
+        "filtered": filtered,
+    })
+}
+
+/// The dataset picker's options as (value, label).
+async fn dataset_options(c: &Client) -> Vec<(String, String)> {
+    // Read in one script: the list re-renders while datasets are saved.
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='dataset-select'] option[value]:not([value=''])\")).map(o => [o.value, o.textContent]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// Drops `bytes` as a file named `name` on the drop zone, as a drag from the desktop would;
+/// true when the app took the drop (the browser would otherwise open the file itself).
+async fn drop_file(c: &Client, name: &str, bytes: &[u8]) -> bool {
+    let v = c
+        .execute(
+            "const dt = new DataTransfer(); \
+             dt.items.add(new File([arguments[0]], arguments[1], {type: 'application/json'})); \
+             const zone = document.querySelector('section.dropzone'); \
+             zone.dispatchEvent(new DragEvent('dragenter', {bubbles: true, cancelable: true, dataTransfer: dt})); \
+             zone.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt})); \
+             const drop = new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}); \
+             zone.dispatchEvent(drop); \
+             return drop.defaultPrevented;",
+            vec![
+                Value::from(String::from_utf8(bytes.to_vec()).unwrap()),
+                Value::from(name),
+            ],
+        )
+        .await
+        .unwrap();
+    v == Value::Bool(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_file_opens_and_saved_datasets_switch_and_delete() {
+    if !app_built() {
+        return;
+    }
+    let want = oracle::expected();
+    let oracle_kpis = rounded(&cli_kpis(&oracle::file("export.json"), &[]));
+    assert_eq!(
+        oracle_kpis[..5],
+        [
+            want["metrics"]["total_conversations"].as_f64(),
+            want["metrics"]["total_messages"].as_f64(),
+            want["metrics"]["csat_percentage"].as_f64(),
+            want["metrics"]["fcr_percentage"].as_f64(),
+            want["metrics"]["avg_response_time_minutes"].as_f64(),
+        ],
+        "the CLI agrees with the oracle"
+    );
+    let (_dir, week) = export_on_disk("datasets", 60, 31);
+    let week_kpis = cli_kpis(&week, &[]);
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    open_app(c, &server.url).await;
+
+    // A file dragged onto the page opens as one chosen would.
+    let bytes = std::fs::read(oracle::file("export.json")).unwrap();
+    assert!(
+        drop_file(c, "oracle.json", &bytes).await,
+        "the app takes the drop"
+    );
+    wait_for(c, "the dropped file", Duration::from_secs(30), |k| {
+        rounded(k) == oracle_kpis
+    })
+    .await;
+    choose_file(c, &week).await;
+    wait_for(c, "the second file", Duration::from_secs(30), |k| {
+        rounded(k) == week_kpis
+    })
+    .await;
+    let options = dataset_options(c).await;
+    assert_eq!(options.len(), 2, "{options:?}");
+    let (oracle_id, label) = options
+        .iter()
+        .find(|(_, l)| l.starts_with("oracle.json"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the dropped file is saved by name: {options:?}"));
+    assert!(label.contains("12 conversations"), "{label}");
+
+    // Switch back and forth between the saved datasets.
+    select(c, "dataset-select", &oracle_id).await;
+    wait_for(
+        c,
+        "switched to the dropped file",
+        Duration::from_secs(20),
+        |k| rounded(k) == oracle_kpis,
+    )
+    .await;
+    let (week_id, _) = options
+        .iter()
+        .find(|(id, _)| *id != oracle_id)
+        .unwrap()
+        .clone();
+    select(c, "dataset-select", &week_id).await;
+    wait_for(c, "switched to the week", Duration::from_secs(20), |k| {
+        rounded(k) == week_kpis
+    })
+    .await;
+
+    // Delete the open one: it closes, the other stays, also after a reload.
+    click(c, "delete-dataset").await;
+    let start = Instant::now();
+    while dataset_options(c).await.len() != 1 || kpis(c).await[0].is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "after delete: {:?}, KPIs {:?}",
+            dataset_options(c).await,
+            kpis(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(dataset_options(c).await[0].0, oracle_id);
+    assert!(
+        !pager_button(c, "delete-dataset")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "nothing is open to delete"
+    );
+    c.refresh().await.unwrap();
+    open_app(c, &server.url).await;
+    let start = Instant::now();
+    while dataset_options(c).await.len() != 1 {
+        assert!(start.elapsed() < Duration::from_secs(10), "after reload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        dataset_options(c).await[0].0,
+        oracle_id,
+        "the deleted one stays deleted"
+    );
+    select(c, "dataset-select", &oracle_id).await;
+    wait_for(c, "the remaining dataset", Duration::from_secs(20), |k| {
+        rounded(k) == oracle_kpis
+    })
+    .await;
 }

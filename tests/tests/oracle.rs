@@ -2,63 +2,14 @@
 //! export whose figures a separate Python script worked out from docs/definitions.md alone, so
 //! a wrong rule cannot pass by agreeing with itself.
 
-use std::path::PathBuf;
-
-use powerpulse_e2e::api::{cli, get_json, upload};
+use powerpulse_e2e::api::{cli, client, get_json, upload};
+use powerpulse_e2e::oracle::{
+    assert_matches, csv_rows, differences, expected, file as oracle_file,
+};
 use powerpulse_e2e::server::{Server, ServerOptions};
-use powerpulse_e2e::workspace;
-use serde_json::Value;
-
-fn oracle_file(name: &str) -> PathBuf {
-    workspace().join("tests/data/oracle").join(name)
-}
-
-fn expected() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(oracle_file("expected.json")).unwrap()).unwrap()
-}
-
-/// Every value the oracle states is in `got` and equal (fields the oracle leaves out, such as
-/// sentiment, are not compared); returns the differences, one per line.
-fn differences(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
-    match want {
-        Value::Object(fields) => {
-            for (k, v) in fields.iter().filter(|(k, _)| !k.starts_with('_')) {
-                match got.get(k) {
-                    Some(g) => differences(v, g, &format!("{path}.{k}"), out),
-                    None => out.push(format!("{path}.{k}: missing")),
-                }
-            }
-        }
-        Value::Array(items) => match got.as_array() {
-            Some(g) if g.len() == items.len() => {
-                for (i, (w, g)) in items.iter().zip(g).enumerate() {
-                    differences(w, g, &format!("{path}[{i}]"), out);
-                }
-            }
-            _ => out.push(format!("{path}: want {} items, got {got}", items.len())),
-        },
-        Value::Number(n) => {
-            if got.as_f64() != n.as_f64() {
-                out.push(format!("{path}: want {want}, got {got}"));
-            }
-        }
-        _ => {
-            if want != got {
-                out.push(format!("{path}: want {want}, got {got}"));
-            }
-        }
-    }
-}
-
-fn assert_matches(what: &str, want: &Value, got: &Value) {
-    let mut out = Vec::new();
-    differences(want, got, what, &mut out);
-    assert!(
-        out.is_empty(),
-        "{what} differs from the oracle:\n{}",
-        out.join("\n")
-    );
-}
+use powerpulse_shared::filters::Filter;
+use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
+use serde_json::{json, Value};
 
 /// The chat ids of a `/api/conversations` page, in its order.
 fn chat_ids(page: &Value) -> Vec<String> {
@@ -163,6 +114,23 @@ async fn the_api_gives_the_oracles_figures() {
             "sort_by=total_messages&sort_order=desc",
             "sort_messages_desc",
         ),
+        ("sort_by=total_messages&sort_order=asc", "sort_messages_asc"),
+        (
+            "sort_by=first_message_time&sort_order=desc",
+            "sort_started_desc",
+        ),
+        (
+            "sort_by=first_message_time&sort_order=asc",
+            "sort_started_asc",
+        ),
+        (
+            "sort_by=satisfaction_score&sort_order=desc",
+            "sort_score_desc",
+        ),
+        (
+            "sort_by=satisfaction_score&sort_order=asc",
+            "sort_score_asc",
+        ),
     ] {
         let page = get(&format!("/api/conversations?{sort}&page_size=100")).await;
         assert_eq!(Value::from(chat_ids(&page)), want[key], "{sort}");
@@ -187,4 +155,97 @@ fn the_comparison_catches_a_wrong_figure() {
     let mut out = Vec::new();
     differences(&want["metrics"], &got, "m", &mut out);
     assert_eq!(out, ["m.response_time.turn.p90: want 30.0, got 29.99"]);
+}
+
+/// The export's text, as a CLI or a browser would read it.
+fn export_path() -> String {
+    oracle_file("export.json").to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_clis_csvs_hold_the_oracles_rows() {
+    let want = expected();
+    let conversations = cli(&["export", &export_path(), "--type", "conversations"]);
+    assert_matches(
+        "cli conversations csv",
+        &want["csv_conversations"],
+        &csv_rows(&conversations, &want["csv_conversations"]),
+    );
+    let messages = cli(&["export", &export_path(), "--type", "messages"]);
+    assert_matches(
+        "cli messages csv",
+        &want["csv_messages"],
+        &csv_rows(&messages, &want["csv_messages"]),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apis_csvs_hold_the_oracles_rows() {
+    let want = expected();
+    let s = Server::start(ServerOptions::default());
+    let bytes = std::fs::read(oracle_file("export.json")).unwrap();
+    assert_eq!(upload(&s.url, bytes, None).await.status(), 200);
+    for (kind, key) in [
+        ("conversations", "csv_conversations"),
+        ("messages", "csv_messages"),
+    ] {
+        let r = client()
+            .get(format!("{}/api/download?export_type={kind}", s.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{kind}");
+        let body = r.bytes().await.unwrap();
+        assert_matches(
+            &format!("api {kind} csv"),
+            &want[key],
+            &csv_rows(&body, &want[key]),
+        );
+    }
+}
+
+/// The non-empty cells of a weekday x hour grid, in the oracle's form.
+fn cells(grid: &[[u64; 24]; 7]) -> Value {
+    let mut out = Vec::new();
+    for (d, row) in grid.iter().enumerate() {
+        for (h, n) in row.iter().enumerate().filter(|(_, n)| **n > 0) {
+            out.push(json!({"weekday": d, "hour": h, "count": n}));
+        }
+    }
+    Value::Array(out)
+}
+
+#[test]
+fn the_charts_histogram_and_heatmap_are_the_oracles() {
+    let want = expected();
+    let bytes = std::fs::read(oracle_file("export.json")).unwrap();
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let summaries = || d.conversations.iter().map(|c| &c.summary);
+    let all = Filter::default();
+    let histogram = serde_json::to_value(reply_gap_histogram(summaries(), &all)).unwrap();
+    assert_matches("histogram", &want["histogram"], &histogram);
+    let amina = Filter {
+        agent: Some("amina".into()),
+        ..Filter::default()
+    };
+    let histogram = serde_json::to_value(reply_gap_histogram(summaries(), &amina)).unwrap();
+    assert_matches(
+        "histogram of amina",
+        &want["histogram_agent_amina"],
+        &histogram,
+    );
+    assert_matches(
+        "heatmap in UTC",
+        &want["heatmap_utc"],
+        &cells(&weekday_hour_heatmap(&d.conversations, &all)),
+    );
+    let nairobi = Filter {
+        tz: powerpulse_shared::tz::Tz::from_name("Africa/Nairobi").unwrap(),
+        ..Filter::default()
+    };
+    assert_matches(
+        "heatmap in Nairobi",
+        &want["heatmap_nairobi"],
+        &cells(&weekday_hour_heatmap(&d.conversations, &nairobi)),
+    );
 }

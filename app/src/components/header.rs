@@ -20,6 +20,8 @@ pub fn Header() -> impl IntoView {
     let delete_current = move |_| {
         if let Some(c) = ui.current.get_untracked() {
             bridge::send(&Request::Delete { id: c.id }, None);
+            // What is deleted stops being shown (it used to stay on screen, deletable again).
+            ui.close();
         }
     };
     let csv = move |kind: &'static str| {

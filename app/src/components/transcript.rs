@@ -11,7 +11,16 @@ pub fn Transcript() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let close = move || ui.transcript.set(None);
     view! {
-        {move || ui.transcript.get().map(|t| view! {
+        {move || ui.transcript.get().map(|t| {
+            // `autofocus` does nothing on an element added after the page loaded: focus the
+            // Close button once it is in the page, so Escape and Tab work inside the dialog.
+            let close_button = NodeRef::<leptos::html::Button>::new();
+            Effect::new(move |_| {
+                if let Some(b) = close_button.get() {
+                    let _ = b.focus();
+                }
+            });
+            view! {
             <div class="overlay" on:click=move |_| close()>
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="transcript-title" data-testid="transcript"
                     on:click=|ev| ev.stop_propagation()
@@ -19,7 +28,7 @@ pub fn Transcript() -> impl IntoView {
                     <div class="dialog-head">
                         <h2 id="transcript-title">{format!("Conversation {}", t.chat_id)}</h2>
                         <span class="muted">{format!("analysed by {}", t.analyzer)}</span>
-                        <button class="button ghost" on:click=move |_| close() autofocus=true aria-label="Close">"Close"</button>
+                        <button class="button ghost" on:click=move |_| close() node_ref=close_button aria-label="Close">"Close"</button>
                     </div>
                     <ol class="transcript">
                         {t.messages.iter().map(|m| {
@@ -43,6 +52,6 @@ pub fn Transcript() -> impl IntoView {
                     </ol>
                 </div>
             </div>
-        })}
+        }})}
     }
 }

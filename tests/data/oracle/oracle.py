@@ -33,7 +33,7 @@ for chat, msgs in export.items():
         filtered["invalid_chats"] += 1
         continue
     kept, seen_ids, seen_keys = [], set(), set()
-    for m in msgs:
+    for position, m in enumerate(msgs, 1):
         d, ts = m.get("DIRECTION"), m.get("SOCIAL_CREATE_TIME")
         if d is None or ts is None:
             filtered["missing_field"] += 1; continue
@@ -57,7 +57,9 @@ for chat, msgs in export.items():
             seen_ids.add(pid)
         seen_keys.add(key)
         role = "customer" if d == "to_company" else ("agent" if agent else "bot")
-        kept.append(dict(t=t, role=role, agent=agent, text=text))
+        # A message's id: its UNIQUE_POST_ID, or "<chat>#<position in the chat's array>".
+        mid = str(pid) if pid is not None else f"{chat}#{position}"
+        kept.append(dict(t=t, role=role, agent=agent, text=text, direction=d, id=mid))
     kept.sort(key=lambda m: m["t"])  # stable: equal times keep file order
     if not kept:
         filtered["empty_chats"] += 1
@@ -65,14 +67,22 @@ for chat, msgs in export.items():
     minutes = lambda a, b: (b - a).total_seconds() / 60
     gaps, turns, unanswered, first = [], [], 0, None
     last_customer, turn_start, turn_no = None, None, 0
+    segments, previous = 0, None
     for m in kept:
+        # A new segment after 24 hours or more of silence (docs/definitions.md section 3).
+        if previous is None or minutes(previous, m["t"]) >= 24 * 60:
+            segments += 1
+        previous = m["t"]
+        m["segment"] = segments - 1
+        m["gap"] = None
         if m["role"] == "customer":
             last_customer = m["t"]
             if turn_start is None:
                 turn_start = m["t"]
         elif m["role"] == "agent":
             if last_customer is not None:
-                gaps.append((m["agent"], minutes(last_customer, m["t"])))
+                m["gap"] = minutes(last_customer, m["t"])
+                gaps.append((m["agent"], m["gap"]))
             if turn_start is not None:
                 turns.append((m["agent"], minutes(turn_start, m["t"])))
                 if turn_no == 0:
@@ -83,7 +93,8 @@ for chat, msgs in export.items():
         unanswered += 1
     j = judged[chat]
     conversations.append(dict(
-        chat=chat, first=kept[0]["t"], messages=len(kept),
+        chat=chat, first=kept[0]["t"], last=kept[-1]["t"], messages=len(kept), kept=kept,
+        segments=segments,
         agents=sorted({m["agent"] for m in kept if m["role"] == "agent"}),
         replies=[m["agent"] for m in kept if m["role"] == "agent"],
         gaps=gaps, turns=turns, unanswered=unanswered, first_response=first,
@@ -165,6 +176,60 @@ def agents(cs):
             fcr_percentage=pct(sum(c["fcr"] is True for c in valued), len(valued))))
     return sorted(rows, key=lambda r: (-r["conversations"], r["agent"]))
 
+# The reply-gap histogram's buckets (docs/definitions.md section 6, "Charts"): upper bounds in
+# minutes, each exclusive, then one open bucket.
+BUCKETS = [(1, "< 1 min"), (5, "1-5 min"), (15, "5-15 min"), (30, "15-30 min"), (60, "30-60 min"),
+           (120, "1-2 h"), (240, "2-4 h"), (480, "4-8 h"), (1440, "8-24 h"), (None, ">= 24 h")]
+
+def histogram(cs):
+    counts = [0] * len(BUCKETS)
+    for c in cs:
+        for _, g in c["gaps"]:
+            counts[next(i for i, (u, _) in enumerate(BUCKETS) if u is None or g < u)] += 1
+    return [dict(label=l, count=n) for (_, l), n in zip(BUCKETS, counts)]
+
+def heatmap(cs, tz):
+    """Customer messages by local weekday (0 = Monday) and hour: the cells that are not empty."""
+    cells = {}
+    for c in cs:
+        for m in c["kept"]:
+            if m["role"] == "customer":
+                t = m["t"].astimezone(ZoneInfo(tz))
+                cells[(t.weekday(), t.hour)] = cells.get((t.weekday(), t.hour), 0) + 1
+    return [dict(weekday=d, hour=h, count=n) for (d, h), n in sorted(cells.items())]
+
+def utc(t):
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+def conversation_rows(cs):
+    """The columns of the conversations CSV that do not come from the analyzer's sentiment."""
+    rows = []
+    for c in cs:
+        roles = [m["role"] for m in c["kept"]]
+        in_order = []
+        for m in c["kept"]:
+            if m["role"] == "agent" and m["agent"] not in in_order:
+                in_order.append(m["agent"])
+        rows.append(dict(
+            chat_id=c["chat"], total_messages=c["messages"],
+            customer_messages=roles.count("customer"), agent_messages=roles.count("agent"),
+            bot_messages=roles.count("bot"), satisfaction_score=c["satisfaction"],
+            is_satisfied=c["satisfaction"] is not None and c["satisfaction"] >= 4,
+            first_contact_resolution=c["fcr"], avg_response_time_minutes=r2(c["avg_gap"]),
+            first_message_time=utc(c["first"]), last_message_time=utc(c["last"]),
+            common_topics="; ".join(c["topics"]) or None,
+            first_response_minutes=r2(c["first_response"][1]) if c["first_response"] else None,
+            segments=c["segments"], agents="; ".join(in_order) or None))
+    return rows
+
+def message_rows(cs):
+    """The messages CSV without sentiment: one row per kept message, in time order."""
+    return [dict(message_id=m["id"], chat_id=c["chat"], message_content=m["text"],
+                 direction=m["direction"], social_create_time=utc(m["t"]),
+                 agent_info=m["agent"], role=m["role"], reply_gap_minutes=r2(m["gap"]),
+                 segment=m["segment"])
+            for c in cs for m in c["kept"]]
+
 def order(value, desc):
     """Chat ids as the list sorts them (docs/architecture.md): by value, ties by arrival (file)
     order, the whole order reversed when descending, except that conversations without a value
@@ -186,7 +251,18 @@ out = dict(
     sort_reply_gap_desc=order(lambda c: c["avg_gap"], True),
     sort_reply_gap_asc=order(lambda c: c["avg_gap"], False),
     sort_messages_desc=order(lambda c: c["messages"], True),
+    sort_messages_asc=order(lambda c: c["messages"], False),
+    sort_started_desc=order(lambda c: c["first"], True),
+    sort_started_asc=order(lambda c: c["first"], False),
+    sort_score_desc=order(lambda c: c["satisfaction"], True),
+    sort_score_asc=order(lambda c: c["satisfaction"], False),
     search_token=sorted(c["chat"] for c in conversations if "token" in c["searchable"]),
     daily_nairobi=daily(conversations, "Africa/Nairobi"),
-    agents=agents(conversations))
+    agents=agents(conversations),
+    histogram=histogram(conversations),
+    histogram_agent_amina=histogram([c for c in conversations if "amina" in c["agents"]]),
+    heatmap_utc=heatmap(conversations, "UTC"),
+    heatmap_nairobi=heatmap(conversations, "Africa/Nairobi"),
+    csv_conversations=conversation_rows(conversations),
+    csv_messages=message_rows(conversations))
 print(json.dumps(out, indent=1))
