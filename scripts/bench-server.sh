@@ -38,15 +38,22 @@ pg_stop() { "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev
 bench_ingest() {
   log "ingestion of $(du -m "$BIG" | cut -f1) MB (upload to 200 response), fresh store each run"
   pg_start
+  local peak=0
   for store in sqlite postgres; do
+    local slowest=0
     for run in 1 2 3; do
       if [ $store = sqlite ]; then rm -f /tmp/pp-bench.db*; url="sqlite:///tmp/pp-bench.db"; else url=$(pg_db "bench$run"); fi
       start_server "$url" 8091
       s=$(time_upload 8091 "$BIG")
-      echo "  $store run $run: ${s} s, server peak memory $(peak_mb "$SERVER_PID") MB"
+      mb=$(peak_mb "$SERVER_PID")
+      echo "  $store run $run: ${s} s, server peak memory $mb MB"
+      slowest=$(awk "BEGIN{print ($s > $slowest) ? $s : $slowest}")
+      peak=$((mb > peak ? mb : peak))
       stop_server
     done
+    figure "ingest_${store}_s" "$slowest"
   done
+  figure ingest_peak_mb "$peak"
   pg_stop
 }
 
@@ -71,10 +78,20 @@ done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
 end
 LUA
+  local errors=0
   for path in "/api/metrics" "/api/metrics?start_date=2025-08-10&end_date=2025-08-20" "/api/conversations" "/api/conversations?page=40&page_size=50&sort_by=first_message_time"; do
     echo "  GET $path"
-    wrk -t2 -c50 -d"${LOAD_SECONDS:-30}"s -s "$lua" "http://127.0.0.1:8092$path" | grep -E "p50|Non-2xx" | sed 's/^/  /'
+    out=$(wrk -t2 -c50 -d"${LOAD_SECONDS:-30}"s -s "$lua" "http://127.0.0.1:8092$path")
+    echo "$out" | grep -E "p50|Non-2xx" | sed 's/^/  /'
+    p95=$(echo "$out" | awk '/p50/ {for (i = 1; i <= NF; i++) if ($i == "p95") print $(i + 1)}')
+    errors=$((errors + $(echo "$out" | awk '/p50/ {print $NF}')))
+    case "$path" in
+      /api/metrics) figure load_metrics_p95_ms "$p95" ;;
+      /api/metrics\?*) figure load_metrics_dates_p95_ms "$p95" ;;
+      /api/conversations) figure load_conversations_p95_ms "$p95" ;;
+    esac
   done
+  figure load_errors "$errors"
   echo "  uncached computation (first request after each data change):"
   for path in "/api/metrics" "/api/metrics?start_date=2025-08-10&end_date=2025-08-20&tz=Africa/Nairobi"; do
     curl -s -o /dev/null -X POST "http://127.0.0.1:8092/api/upload-json" -F "file=@$ROOT/bench-data/100k/part1.json" -F force_reprocess=true

@@ -314,3 +314,61 @@ fn count(f: &mut Filtered, reason: Drop) {
     };
     *slot += 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_reports_adds_each_count_to_its_own() {
+        let a = Filtered {
+            missing_field: 1,
+            bad_direction: 2,
+            bad_timestamp: 3,
+            empty_content: 4,
+            autoresponse: 5,
+            duplicate: 6,
+            empty_chats: 7,
+            invalid_chats: 8,
+        };
+        let b = Filtered {
+            missing_field: 10,
+            bad_direction: 20,
+            bad_timestamp: 30,
+            empty_content: 40,
+            autoresponse: 50,
+            duplicate: 60,
+            empty_chats: 70,
+            invalid_chats: 80,
+        };
+        let mut total = a;
+        total.merge(&b);
+        assert_eq!(
+            total,
+            Filtered {
+                missing_field: 11,
+                bad_direction: 22,
+                bad_timestamp: 33,
+                empty_content: 44,
+                autoresponse: 55,
+                duplicate: 66,
+                empty_chats: 77,
+                invalid_chats: 88,
+            }
+        );
+        assert_eq!(total.messages(), 11 + 22 + 33 + 44 + 55 + 66);
+    }
+
+    #[test]
+    fn patterns_are_the_trimmed_non_blank_entries_of_the_list() {
+        let o = CleaningOptions::from_list(" *977# , ,Auto Reply");
+        assert_eq!(o.patterns(), ["*977#", "Auto Reply"]);
+        assert!(o.is_autoresponse("dial *977# now"));
+        assert!(o.is_autoresponse("AUTO REPLY: we are closed"));
+        assert!(!o.is_autoresponse("hello"));
+        assert_eq!(CleaningOptions::default().patterns(), ["*977#"]);
+        let none = CleaningOptions::from_list(" , ");
+        assert!(none.patterns().is_empty());
+        assert!(!none.is_autoresponse("*977#"));
+    }
+}

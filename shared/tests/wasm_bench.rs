@@ -34,4 +34,5 @@ fn pipeline_on_a_47_mb_export() {
         runs[runs.len() - 1],
         runs.len()
     );
+    console_log!("FIGURE wasm_median_ms {:.0}", runs[runs.len() / 2]);
 }

@@ -68,5 +68,19 @@ async fn ai_jobs_at_the_rate_limit() {
         raw_tokens as f64 / d.conversations.len() as f64,
         100.0 * (j["input_tokens"].as_f64().unwrap() / sent as f64) / (raw_tokens as f64 / d.conversations.len() as f64)
     );
+    // For `scripts/bench --check`.
+    println!(
+        "FIGURE ai_over_minimum_pct {:.2}",
+        (calling / minimum - 1.0) * 100.0
+    );
+    println!(
+        "FIGURE ai_conversations_per_call {:.2}",
+        sent as f64 / calls.len() as f64
+    );
+    println!(
+        "FIGURE ai_tokens_pct_of_raw {:.2}",
+        100.0 * (j["input_tokens"].as_f64().unwrap() / sent as f64)
+            / (raw_tokens as f64 / d.conversations.len() as f64)
+    );
     assert_eq!(j["status"], "done");
 }

@@ -990,41 +990,42 @@ async fn stops_gracefully_and_healthcheck_reports(b: Backend<'_>) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unhealthy"));
 }
 
-macro_rules! suite {
-    ($b:expr, $($check:ident),+ $(,)?) => {{
-        $(
-            eprintln!("-- {}", stringify!($check));
-            $check($b).await;
-        )+
-    }};
+/// Each check is its own test on each backend, so one failure does not hide the others; a
+/// PostgreSQL check starts its own throwaway cluster.
+macro_rules! on_both_backends {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(pg) = super::Postgres::start() else { return };
+                    super::$check(super::Backend::Postgres(&pg)).await;
+                }
+            )+
+        }
+    };
 }
 
-async fn run_suite(b: Backend<'_>) {
-    suite!(
-        b,
-        documented_curl_calls_work_verbatim,
-        upload_reports_and_is_idempotent,
-        upload_errors_are_clear,
-        metrics_equal_the_cli_under_every_filter,
-        metrics_follow_every_change_without_a_full_reload,
-        conversations_list_filters_sorts_and_pages,
-        conversation_detail_and_not_found,
-        downloads_equal_the_cli,
-        jobs_health_analyze_and_docs,
-        bearer_token_protects_the_api,
-        cors_is_off_by_default_and_configurable,
-        serves_the_app_with_caching_headers,
-        stops_gracefully_and_healthcheck_reports,
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_on_sqlite() {
-    run_suite(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_on_postgres() {
-    let Some(pg) = Postgres::start() else { return };
-    run_suite(Backend::Postgres(&pg)).await;
-}
+on_both_backends!(
+    documented_curl_calls_work_verbatim,
+    upload_reports_and_is_idempotent,
+    upload_errors_are_clear,
+    metrics_equal_the_cli_under_every_filter,
+    metrics_follow_every_change_without_a_full_reload,
+    conversations_list_filters_sorts_and_pages,
+    conversation_detail_and_not_found,
+    downloads_equal_the_cli,
+    jobs_health_analyze_and_docs,
+    bearer_token_protects_the_api,
+    cors_is_off_by_default_and_configurable,
+    serves_the_app_with_caching_headers,
+    stops_gracefully_and_healthcheck_reports,
+);

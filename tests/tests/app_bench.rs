@@ -123,4 +123,9 @@ async fn app_with_a_47_mb_export() {
         gz as f64 / 1024.0,
         br as f64 / 1024.0
     );
+    // For `scripts/bench --check`.
+    println!("FIGURE app_load_ms {:.0}", median(loads));
+    println!("FIGURE app_reopen_ms {:.0}", median(opens));
+    println!("FIGURE app_filter_ms {:.0}", median(filters));
+    println!("FIGURE app_gzip_kb {:.0}", gz as f64 / 1024.0);
 }

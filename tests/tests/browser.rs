@@ -188,7 +188,17 @@ async fn dashboard_end_to_end() {
     let c = &b.client;
     open_app(c, &server.url).await;
 
-    // 1. A generated export through the file input: KPIs equal to the CLI's.
+    // 1. A generated export through the file input: a progress bar while it is read, then KPIs
+    //    equal to the CLI's.
+    c.execute(
+        "window.__progress = []; new MutationObserver(() => { \
+           const p = document.querySelector(\"[data-testid='progress']\"); \
+           if (p) window.__progress.push(Number(p.value)); \
+         }).observe(document.body, {subtree: true, childList: true, attributes: true});",
+        vec![],
+    )
+    .await
+    .unwrap();
     choose_file(c, &file).await;
     let expected = cli_kpis(&file, &[]);
     let got = wait_for(c, "after loading", Duration::from_secs(60), |k| {
@@ -199,6 +209,23 @@ async fn dashboard_end_to_end() {
         rounded(&got),
         expected,
         "KPIs equal `powerpulse metrics --json`"
+    );
+    let progress: Vec<f64> = serde_json::from_value(
+        c.execute("return window.__progress;", vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(!progress.is_empty(), "a progress bar showed while loading");
+    assert!(
+        progress.windows(2).all(|w| w[0] <= w[1]),
+        "the progress only moves forward: {progress:?}"
+    );
+    assert!(
+        c.find(Locator::Css("[data-testid='progress']"))
+            .await
+            .is_err(),
+        "the progress bar is gone once the figures show"
     );
     let load_ms = c
         .find(Locator::Css("[data-testid='timings']"))
@@ -741,6 +768,93 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
         }
     };
     shows("all", m.clone()).await;
+
+    // The data-quality panel counts what cleaning removed, reason by reason.
+    for (reason, n) in want["filtered"].as_object().unwrap() {
+        let shown = c
+            .find(Locator::Css(&format!("[data-testid='filtered-{reason}']")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(shown, n.to_string(), "filtered {reason}");
+    }
+    // Each KPI says what it rests on, and its definition shows on keyboard focus.
+    for (id, n, words) in [
+        ("kpi-csat", &m["n"]["csat"], "score 4 or 5"),
+        (
+            "kpi-fcr",
+            &m["n"]["fcr"],
+            "without the customer coming back",
+        ),
+    ] {
+        let v = c
+            .execute(
+                "const k = document.querySelector(`[data-testid='${arguments[0]}']`); \
+                 const d = k.querySelector('.kpi-definition'); \
+                 const hidden = getComputedStyle(d).display; k.focus(); \
+                 const shown = getComputedStyle(d).display; k.blur(); \
+                 return [hidden, shown, d.textContent, k.querySelector('.kpi-detail').textContent];",
+                vec![Value::from(id)],
+            )
+            .await
+            .unwrap();
+        let [hidden, shown, definition, detail]: [String; 4] = serde_json::from_value(v).unwrap();
+        assert_eq!((hidden.as_str(), shown.as_str()), ("none", "block"), "{id}");
+        assert!(definition.contains(words), "{id}: {definition}");
+        assert_eq!(detail, format!("n = {n}"), "{id}");
+    }
+    // The topics chart: the oracle's topics, shares and counts, most common first.
+    let topics = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='chart-topics'] li\")).map(li => \
+               [li.querySelector('.hbar-label').textContent, li.querySelector('.hbar-value').textContent]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let topics: Vec<(String, String)> = serde_json::from_value(topics).unwrap();
+    let want_topics: Vec<(String, String)> = m["most_common_topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["topic"].as_str().unwrap().to_owned(),
+                format!("{:.1}% · {}", t["percentage"].as_f64().unwrap(), t["count"]),
+            )
+        })
+        .collect();
+    assert_eq!(topics, want_topics, "the topics chart");
+    // The sentiment chart: customer messages by class, as the CLI counts them.
+    let cli_m: Value = serde_json::from_slice(&cli(&[
+        "metrics",
+        oracle::file("export.json").to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap();
+    let legend = c
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='chart-sentiment'] li\")).map(li => li.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let legend: Vec<String> = serde_json::from_value(legend).unwrap();
+    let d = &cli_m["sentiment_distribution"];
+    let total: f64 = ["positive", "neutral", "negative"]
+        .iter()
+        .map(|k| d[k].as_f64().unwrap())
+        .sum();
+    let want_legend: Vec<String> = ["positive", "neutral", "negative"]
+        .iter()
+        .map(|k| {
+            let n = d[k].as_f64().unwrap();
+            format!("{k}: {n} ({:.1}%)", n * 100.0 / total)
+        })
+        .collect();
+    assert_eq!(legend, want_legend, "the sentiment chart");
     assert_eq!(
         histogram(c).await,
         oracle_histogram(&want["histogram"]),
@@ -777,6 +891,25 @@ async fn the_hand_worked_oracle_export_shows_its_figures() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The daily chart in Nairobi: one bar per local day, quiet days included.
+    let want_days: Vec<String> = want["daily_nairobi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {} conversations, CSAT {:.1}%",
+                d["date"].as_str().unwrap(),
+                d["total_conversations"],
+                d["csat_percentage"].as_f64().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        chart_titles(c, "chart-daily").await,
+        want_days,
+        "the daily chart"
+    );
     set_input(c, "filter-start", "2025-08-13").await;
     set_input(c, "filter-end", "2025-08-13").await;
     shows(

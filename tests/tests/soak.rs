@@ -147,6 +147,23 @@ async fn load_and_faults_leave_a_consistent_store() {
     println!(
         "SOAK {secs}s under load: uploads {uploads} (429 {refused}), server RSS peak {peak} MB\n  /api/metrics: {metrics_report}\n  /api/conversations: {list_report}"
     );
+    let field = |report: &str, name: &str| -> f64 {
+        report
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "FIGURE soak_metrics_p95_ms {}",
+        field(&metrics_report, "p95=")
+    );
+    let errors: f64 = [&metrics_report, &list_report]
+        .iter()
+        .map(|r| field(r, "errors=") + field(r, "non2xx="))
+        .sum();
+    println!("FIGURE soak_errors {errors}");
+    println!("FIGURE soak_rss_mb {peak}");
 
     // Every job ends (done or failed after its retries), nothing left running.
     for id in &jobs {
