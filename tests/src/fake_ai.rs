@@ -62,6 +62,9 @@ pub enum Fault {
     /// A correct answer that also carries the model's thinking: Gemini adds a thought part
     /// (`"thought": true`) and bills `thoughtsTokenCount`; OpenAI reports reasoning tokens.
     Thinking,
+    /// Correct items in reverse order (models do not promise the prompt's order): a client that
+    /// applies answers by position stores each on another chat.
+    Reordered,
 }
 
 /// Model ids the fakes serve (the real ids of 2026-12-01; any other answers 404 as the real
@@ -615,6 +618,7 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
                 it["satisfaction_score"] = json!(9);
             }
         }
+        Fault::Reordered => items.reverse(),
         Fault::MalformedModelJson | Fault::Truncated => {}
     }
     let text = match fault {

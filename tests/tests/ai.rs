@@ -799,6 +799,8 @@ async fn each_conversation_stores_exactly_the_answer_given_for_it() {
         "sk-values",
         &[("AI_BATCH_MAX_CONVERSATIONS", "7"), ("AI_RPM", "6000")],
     );
+    // Every batch comes back in reverse order: only answers matched by id land on their chat.
+    fake.set_default(Fault::Reordered);
     let bytes = export(60, 77);
     let (job, total) = upload_job(&s, bytes.clone()).await;
     let j = wait_job(&s.url, &job, Duration::from_secs(90)).await;

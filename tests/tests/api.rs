@@ -258,8 +258,9 @@ async fn upload_errors_are_clear(b: Backend<'_>) {
         serde_json::from_str::<Value>(body).unwrap()["code"],
         "file_too_large"
     );
-    // 413 before the body is read in full: announce a huge body and send only its start.
-    let started = std::time::Instant::now();
+    // 413 before the body is read in full: announce a huge body and send only its start. A server
+    // that waited for the rest would answer nothing before curl gives up (20 s; its own request
+    // timeout is 300 s), so the status alone shows it, with no clock to race.
     let out = Command::new("curl")
         .args([
             "-s",
@@ -282,7 +283,6 @@ async fn upload_errors_are_clear(b: Backend<'_>) {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "413");
-    assert!(started.elapsed().as_secs() < 10);
     let form = reqwest::multipart::Form::new().text("force_reprocess", "true");
     let r = client()
         .post(format!("{}/api/upload-json", s.url))

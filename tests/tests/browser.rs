@@ -1,7 +1,26 @@
 //! The app in headless Chromium, against the real server serving the built app (`scripts/build-app`
-//! builds `dist/` first): KPIs equal the CLI's, filters, reload from IndexedDB, offline through
-//! the service worker, CSV equal to the CLI's, a bad file that leaves the saved datasets alone,
-//! AI analysis through the server, and a screenshot of the dashboard.
+//! builds `dist/` first). Every action the README's "The web app" names is walked as a user
+//! walks it, and its figures are checked against the independent oracle (`tests/data/oracle/`)
+//! or the CLI:
+//!
+//! | README action | test |
+//! |---|---|
+//! | choose an export; the progress bar; KPIs equal the CLI's | `dashboard_end_to_end` |
+//! | drop an export (a synthetic drag and drop) | `a_dropped_file_opens_and_saved_datasets_switch_and_delete` |
+//! | KPI cards with their n and definition on focus; the data-quality panel | `the_hand_worked_oracle_export_shows_its_figures` |
+//! | charts: per day with CSAT, reply-gap histogram, sentiment, topics, weekday x hour heatmap | `the_hand_worked_oracle_export_shows_its_figures` |
+//! | sort the agent table | `the_hand_worked_oracle_export_shows_its_figures` |
+//! | search the list; sort it by each column | `the_hand_worked_oracle_export_shows_its_figures` |
+//! | page through it: Next, Previous, to the last page | `the_conversation_list_pages_through_next_previous_and_last`, `a_real_export_shows_the_clis_figures_and_pages_through` |
+//! | open a transcript: roles, times, reply gaps, sentiment; close it with Escape | `the_oracles_transcripts_and_downloads_are_its_own` |
+//! | download each CSV (conversations, messages, metrics) | `the_oracles_transcripts_and_downloads_are_its_own`, `dashboard_end_to_end` (filtered) |
+//! | filters: dates, time zone, agent, topic, satisfied only | `the_hand_worked_oracle_export_shows_its_figures`, `dashboard_end_to_end` |
+//! | saved datasets reopen after a reload | `dashboard_end_to_end`, `a_dropped_file_opens_and_saved_datasets_switch_and_delete` |
+//! | switch between saved datasets; delete one | `a_dropped_file_opens_and_saved_datasets_switch_and_delete` |
+//! | offline through the service worker | `dashboard_end_to_end` |
+//! | a bad file: an error that says where, nothing lost | `dashboard_end_to_end` |
+//! | "Analyse with AI": the KPIs and rows become the provider's answers | `analyse_with_ai_through_the_server` |
+//! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
 
 use std::path::Path;
 use std::time::{Duration, Instant};
