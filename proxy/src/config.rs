@@ -80,6 +80,35 @@ pub struct AiConfig {
     pub price_in: f64,
     /// Price per million output tokens (USD).
     pub price_out: f64,
+    /// When jobs go through the provider's asynchronous Batch API (half price, up to 24 h).
+    pub batch_mode: BatchMode,
+    /// Under [`BatchMode::Auto`], the fewest conversations a job needs to go by batch.
+    pub batch_threshold: usize,
+    /// How often a submitted batch is asked for its state.
+    pub batch_poll: std::time::Duration,
+}
+
+/// Whether AI jobs use the providers' Batch APIs (`AI_BATCH_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchMode {
+    /// Never: every call is synchronous.
+    Off,
+    /// For jobs of at least `AI_BATCH_THRESHOLD` conversations.
+    Auto,
+    /// For every job.
+    Always,
+}
+
+impl std::str::FromStr for BatchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(BatchMode::Off),
+            "auto" => Ok(BatchMode::Auto),
+            "always" => Ok(BatchMode::Always),
+            other => Err(format!("{other:?} is not one of off, auto, always")),
+        }
+    }
 }
 
 /// Default models: current small, cheap, JSON-capable models (checked 2026-12-01). Gemini: the
@@ -239,6 +268,9 @@ impl Config {
             redact: parsed("AI_REDACT", true)?,
             price_in: parsed("AI_PRICE_IN_PER_MTOK", list_in)?,
             price_out: parsed("AI_PRICE_OUT_PER_MTOK", list_out)?,
+            batch_mode: parsed("AI_BATCH_MODE", BatchMode::Auto)?,
+            batch_threshold: parsed("AI_BATCH_THRESHOLD", 2000)?,
+            batch_poll: std::time::Duration::from_millis(parsed("AI_BATCH_POLL_MS", 60_000)?),
         };
         if ai.max_concurrency == 0 || ai.rpm == 0 || ai.batch_max_conversations == 0 {
             return Err(ConfigError(
@@ -333,6 +365,9 @@ mod tests {
             redact: true,
             price_in: 0.0,
             price_out: 0.0,
+            batch_mode: BatchMode::Off,
+            batch_threshold: 1,
+            batch_poll: std::time::Duration::from_secs(1),
         };
         assert!(!format!("{c:?}").contains("sk-very-secret"));
     }

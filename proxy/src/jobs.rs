@@ -16,6 +16,9 @@ use crate::ai::prompt::{AiAnalysis, ConversationInput, Prepared, Speaker, TurnTe
 use crate::ai::{AiEngine, ItemOutcome, Stats, StatsSnapshot, Stop};
 use crate::store::{ClaimedItem, JobStats, Store, StoredAnalysis};
 
+mod batch_mode;
+pub use batch_mode::MAX_REMOTE_CONVERSATIONS;
+
 /// The job hub of one server instance.
 pub struct Jobs {
     store: Store,
@@ -32,6 +35,8 @@ pub struct Jobs {
     last_failure: Mutex<Option<String>>,
     /// What the provider's model list said of the configured model.
     model_check: Mutex<crate::ai::model_check::ModelCheck>,
+    /// When this worker last asked the provider about open batches.
+    last_poll: Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -123,6 +128,7 @@ pub fn merge_analysis(
     }
 }
 
+/// The counters of synchronous work at the configured prices.
 fn job_stats(s: StatsSnapshot, engine: &AiEngine) -> JobStats {
     let c = engine.config();
     JobStats {
@@ -133,6 +139,7 @@ fn job_stats(s: StatsSnapshot, engine: &AiEngine) -> JobStats {
         output_tokens: s.output_tokens as i64,
         cost_usd: s.input_tokens as f64 * c.price_in / 1e6
             + s.output_tokens as f64 * c.price_out / 1e6,
+        saved_usd: 0.0,
     }
 }
 
@@ -158,6 +165,7 @@ impl Jobs {
             restarts: Default::default(),
             last_failure: Mutex::new(None),
             model_check: Mutex::new(crate::ai::model_check::ModelCheck::Pending),
+            last_poll: Mutex::new(None),
         })
     }
 
@@ -246,20 +254,23 @@ impl Jobs {
             }
             let step = async {
                 self.store.release_stale_claims(self.lease_ms).await?;
+                self.cancel_remote_batches(&engine).await?;
+                self.poll_remote_batches(&engine).await?;
                 self.store.finish_idle_jobs().await?;
                 self.store.runnable_job().await
             };
             match step.await {
                 Ok(Some((job_id, force))) => {
-                    if let Err(e) = self.process(&engine, &job_id, force).await {
+                    if let Err(e) = self.process(&engine, &job_id, Task::Work { force }).await {
                         tracing::error!(job = %job_id, error = %e, "job step failed");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
                 Ok(None) => {
+                    let idle = engine.config().batch_poll.min(Duration::from_secs(1));
                     tokio::select! {
                         _ = self.notify.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = tokio::time::sleep(idle) => {}
                         _ = self.shutdown.cancelled() => break,
                     }
                 }
@@ -271,11 +282,13 @@ impl Jobs {
         }
     }
 
-    async fn process(
+    /// Does `task` for a job while a watcher keeps this worker's leases alive and stops the work
+    /// when the job is cancelled (from any instance).
+    pub(crate) async fn process(
         &self,
         engine: &Arc<AiEngine>,
         job_id: &str,
-        force: bool,
+        task: Task,
     ) -> crate::store::Result<()> {
         let token = self.shutdown.child_token();
         self.running
@@ -309,7 +322,12 @@ impl Jobs {
                 }
             })
         };
-        let result = self.work(engine, job_id, force, &token).await;
+        let result = match task {
+            Task::Work { force } => self.work(engine, job_id, force, &token).await,
+            Task::Collect { batch, poll } => {
+                self.collect(engine, job_id, &batch, poll, &token).await
+            }
+        };
         token.cancel();
         let _ = watcher.await;
         self.running.lock().expect("jobs lock").remove(job_id);
@@ -324,6 +342,9 @@ impl Jobs {
         token: &CancellationToken,
     ) -> crate::store::Result<()> {
         self.store.set_job_running(job_id, "analysing").await?;
+        if self.goes_by_batch(engine, job_id).await? {
+            return self.submit(engine, job_id, force, token).await;
+        }
         let label = engine.label();
         let cfg = engine.config();
         let per_claim = (cfg.batch_max_conversations * cfg.max_concurrency).max(20) as i64;
@@ -361,51 +382,61 @@ impl Jobs {
             let Some((ctx, result, stats)) = running.next().await else {
                 break;
             };
-            match result {
-                Ok(outcomes) => {
-                    let mut done = Vec::new();
-                    let mut failed = Vec::new();
-                    let mut cache = Vec::new();
-                    for (id, o) in outcomes {
-                        match o {
-                            ItemOutcome::Done(a) => {
-                                if let Some(k) = ctx.keys.get(&id) {
-                                    cache.push((
-                                        k.clone(),
-                                        serde_json::to_string(&a).expect("analyses serialize"),
-                                    ));
-                                }
-                                done.push(merge_analysis(
-                                    &ctx.items[&id],
-                                    &a,
-                                    &ctx.sent[&id],
-                                    &label,
-                                ));
-                            }
-                            ItemOutcome::Failed(reason) => failed.push((id, reason)),
-                        }
-                    }
-                    self.store.cache_put(&cache).await?;
-                    self.store
-                        .complete_items(
-                            job_id,
-                            &self.worker_id,
-                            &done,
-                            &failed,
-                            job_stats(stats, engine),
-                        )
-                        .await?;
-                }
+            let outcomes = match result {
+                Ok(outcomes) => outcomes,
                 Err(s) => {
-                    // Work already paid for still counts.
-                    self.store
-                        .complete_items(job_id, &self.worker_id, &[], &[], job_stats(stats, engine))
-                        .await?;
                     stop.get_or_insert(s);
                     token.cancel();
+                    Vec::new()
                 }
+            };
+            self.write_outcomes(job_id, &label, &ctx, outcomes, job_stats(stats, engine))
+                .await?;
+        }
+        self.end_work(job_id, stop).await
+    }
+
+    /// Writes analysed conversations (and their cache entries), failures and the counters of
+    /// the work that produced them (work paid for counts even when it stopped early).
+    pub(crate) async fn write_outcomes(
+        &self,
+        job_id: &str,
+        label: &str,
+        ctx: &ClaimContext,
+        outcomes: Vec<(String, ItemOutcome)>,
+        stats: JobStats,
+    ) -> crate::store::Result<()> {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        let mut cache = Vec::new();
+        for (id, o) in outcomes {
+            match o {
+                ItemOutcome::Done(a) => {
+                    if let Some(k) = ctx.keys.get(&id) {
+                        cache.push((
+                            k.clone(),
+                            serde_json::to_string(&a).expect("analyses serialize"),
+                        ));
+                    }
+                    done.push(merge_analysis(&ctx.items[&id], &a, &ctx.sent[&id], label));
+                }
+                ItemOutcome::Failed(reason) => failed.push((id, reason)),
             }
         }
+        self.store.cache_put(&cache).await?;
+        self.store
+            .complete_items(job_id, &self.worker_id, &done, &failed, stats)
+            .await?;
+        Ok(())
+    }
+
+    /// What ends a job's work: finished (the metrics refreshed first, so whoever sees the job
+    /// done sees its results), paused for the quota, or stopped by a cancel or shutdown.
+    pub(crate) async fn end_work(
+        &self,
+        job_id: &str,
+        stop: Option<Stop>,
+    ) -> crate::store::Result<()> {
         match stop {
             None => {
                 self.cache.refresh(&self.store).await?;
@@ -433,7 +464,7 @@ impl Jobs {
     }
 
     /// Loads claimed conversations, answers what the cache can, and prepares the rest.
-    async fn prepare_claim(
+    pub(crate) async fn prepare_claim(
         &self,
         engine: &Arc<AiEngine>,
         job_id: &str,
@@ -493,11 +524,28 @@ impl Jobs {
 }
 
 /// A claim's conversations and what was sent for them.
-struct ClaimContext {
+pub(crate) struct ClaimContext {
     items: HashMap<String, ClaimedItem>,
     keys: HashMap<String, String>,
     sent: HashMap<String, Vec<usize>>,
     to_send: Vec<Prepared>,
+}
+
+/// What a worker does for a job.
+pub(crate) enum Task {
+    /// Analyse its queued conversations (synchronously, or by submitting batches).
+    Work {
+        /// Bypass the cache.
+        force: bool,
+    },
+    /// Write what a submitted batch answered (or, when it ended without answers, analyse its
+    /// conversations synchronously).
+    Collect {
+        /// The batch as stored.
+        batch: crate::store::RemoteBatchRow,
+        /// Its answers by request key, or why it ended without them.
+        poll: Result<batch_mode::Answers, String>,
+    },
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+mod batch;
+pub use batch::{BatchOutcome, BatchState, FakeBatch};
+
 /// Which API the fake speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -314,6 +317,12 @@ struct FakeState {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     bad_requests: Mutex<Vec<String>>,
+    batches: Mutex<Vec<FakeBatch>>,
+    batch_log: Mutex<Vec<String>>,
+    batch_outcome: Mutex<BatchOutcome>,
+    batch_errors: Mutex<std::collections::HashMap<String, String>>,
+    hold_batches: std::sync::atomic::AtomicBool,
+    files: Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// A running fake.
@@ -342,12 +351,19 @@ impl FakeAi {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             bad_requests: Mutex::new(Vec::new()),
+            batches: Mutex::new(Vec::new()),
+            batch_log: Mutex::new(Vec::new()),
+            batch_outcome: Mutex::new(BatchOutcome::Succeed),
+            batch_errors: Mutex::new(Default::default()),
+            hold_batches: Default::default(),
+            files: Mutex::new(Default::default()),
         });
         let app = Router::new()
             .route("/v1beta/models/{model_action}", post(gemini))
             .route("/v1/chat/completions", post(openai))
             .route("/v1beta/models", axum::routing::get(gemini_models))
             .route("/v1/models", axum::routing::get(openai_models))
+            .merge(batch::routes(kind))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -630,16 +646,80 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
         _ => json!({"results": items}).to_string(),
     };
     let truncated = fault == Fault::Truncated;
-    let prompt_tokens = batch.len() / 4 + 300;
-    let out_tokens = text.len() / 4;
-    // Thinking: Gemini bills it apart from the answer's tokens; OpenAI counts it inside
-    // completion_tokens.
     let thoughts = if fault == Fault::Thinking {
         THOUGHT_TOKENS
     } else {
         0
     };
-    let body = if gemini {
+    let body = answer_body(gemini, &batch, &text, truncated, thoughts);
+    if fault == Fault::HugeAnswer {
+        let padded = format!("{body}{}", " ".repeat(9 << 20));
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            padded,
+        )
+            .into_response();
+    }
+    Json(body).into_response()
+}
+
+/// What the real Gemini would refuse in a `generateContent` body (empty: it would take it).
+fn gemini_problems(model: &str, body: &Value) -> Vec<String> {
+    let mut problems = gemini_refusals(model, body);
+    if body["generationConfig"]["responseMimeType"] != "application/json"
+        || !body["generationConfig"]["responseSchema"].is_object()
+    {
+        problems.push("no JSON response config".into());
+    }
+    if gemini_text(body).is_empty() || !body["systemInstruction"]["parts"][0]["text"].is_string() {
+        problems.push("no contents or system instruction".into());
+    }
+    problems
+}
+
+/// The prompt of a `generateContent` body.
+fn gemini_text(body: &Value) -> String {
+    body["contents"][0]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// What the real OpenAI would refuse in a chat completion body (the model checked apart).
+fn openai_problems(body: &Value) -> Vec<String> {
+    let mut problems = openai_refusals(body);
+    let rf = &body["response_format"];
+    if rf["type"] != "json_schema"
+        || rf["json_schema"]["strict"] != true
+        || !rf["json_schema"]["schema"].is_object()
+    {
+        problems.push("no strict json_schema response_format".into());
+    }
+    if body["model"].as_str().unwrap_or_default().is_empty() {
+        problems.push("no model".into());
+    }
+    if body["messages"][0]["role"] != "system" || openai_text(body).is_empty() {
+        problems.push("no system + user messages".into());
+    }
+    problems
+}
+
+/// The prompt of a chat completion body.
+fn openai_text(body: &Value) -> String {
+    body["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A successful answer body for the prompt `batch` whose model text is `text`.
+fn answer_body(gemini: bool, batch: &str, text: &str, truncated: bool, thoughts: usize) -> Value {
+    let prompt_tokens = batch.len() / 4 + 300;
+    let out_tokens = text.len() / 4;
+    // Thinking: Gemini bills it apart from the answer's tokens; OpenAI counts it inside
+    // completion_tokens.
+    if gemini {
         let mut parts = vec![json!({"text": text})];
         if thoughts > 0 {
             parts.insert(
@@ -662,17 +742,7 @@ async fn handle(state: Arc<FakeState>, key: String, body: Value, batch: String) 
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens + thoughts, "total_tokens": prompt_tokens + out_tokens + thoughts,
                       "completion_tokens_details": {"reasoning_tokens": thoughts}}
         })
-    };
-    if fault == Fault::HugeAnswer {
-        let padded = format!("{body}{}", " ".repeat(9 << 20));
-        return (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            padded,
-        )
-            .into_response();
     }
-    Json(body).into_response()
 }
 
 async fn gemini(
@@ -686,6 +756,9 @@ async fn gemini(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    if let Some(model) = model_action.strip_suffix(":batchGenerateContent") {
+        return batch::gemini_create(state, model, &key, body);
+    }
     let Some(model) = model_action.strip_suffix(":generateContent") else {
         state
             .bad_requests
@@ -699,22 +772,11 @@ async fn gemini(
             "message": format!("models/{model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."),
             "status": "NOT_FOUND"}}))).into_response();
     }
-    let mut problems = gemini_refusals(model, &body);
+    let mut problems = gemini_problems(model, &body);
     if key.is_empty() {
         problems.push("no x-goog-api-key".into());
     }
-    if body["generationConfig"]["responseMimeType"] != "application/json"
-        || !body["generationConfig"]["responseSchema"].is_object()
-    {
-        problems.push("no JSON response config".into());
-    }
-    let text = body["contents"][0]["parts"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if text.is_empty() || !body["systemInstruction"]["parts"][0]["text"].is_string() {
-        problems.push("no contents or system instruction".into());
-    }
+    let text = gemini_text(&body);
     if !problems.is_empty() {
         state.bad_requests.lock().unwrap().push(problems.join("; "));
         return (StatusCode::BAD_REQUEST, Json(json!({"error": {"code": 400, "message": problems.join("; "), "status": "INVALID_ARGUMENT"}}))).into_response();
@@ -739,27 +801,11 @@ async fn openai(
             "message": format!("The model `{model}` does not exist or you do not have access to it."),
             "type": "invalid_request_error", "param": null, "code": "model_not_found"}}))).into_response();
     }
-    let mut problems = openai_refusals(&body);
+    let mut problems = openai_problems(&body);
     if key.is_empty() {
         problems.push("no bearer token".to_owned());
     }
-    let rf = &body["response_format"];
-    if rf["type"] != "json_schema"
-        || rf["json_schema"]["strict"] != true
-        || !rf["json_schema"]["schema"].is_object()
-    {
-        problems.push("no strict json_schema response_format".into());
-    }
-    if body["model"].as_str().unwrap_or_default().is_empty() {
-        problems.push("no model".into());
-    }
-    let text = body["messages"][1]["content"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    if body["messages"][0]["role"] != "system" || text.is_empty() {
-        problems.push("no system + user messages".into());
-    }
+    let text = openai_text(&body);
     if !problems.is_empty() {
         state.bad_requests.lock().unwrap().push(problems.join("; "));
         return (

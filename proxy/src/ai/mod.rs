@@ -3,6 +3,7 @@
 //! item by item, and failed items retried alone in smaller batches. Nothing is made up: an item
 //! that still fails is reported failed, and the caller keeps the built-in analysis.
 
+pub mod batch;
 pub mod limits;
 pub mod model_check;
 pub mod models;
@@ -365,7 +366,7 @@ impl AiEngine {
 
 /// Reads `{"results": [...]}`; returns valid items by caller id and failed ones by position.
 #[allow(clippy::type_complexity)]
-fn parse_results(
+pub(crate) fn parse_results(
     text: &str,
     sub: &[Prepared],
 ) -> Result<(Vec<(String, AiAnalysis)>, Vec<(usize, String)>), String> {

@@ -94,24 +94,25 @@ fn clamped_secs(secs: f64) -> Option<Duration> {
 /// a broken or hostile endpoint streaming more is cut off instead of filling the memory.
 pub const MAX_PROVIDER_BODY: usize = 8 << 20;
 
-/// Reads an answer's body up to [`MAX_PROVIDER_BODY`] (a larger one is a malformed answer).
-async fn read_bounded(mut resp: reqwest::Response) -> Result<String, CallError> {
+/// The largest batch state or results file read (a submitted batch holds at most
+/// [`crate::jobs::MAX_REMOTE_CONVERSATIONS`] conversations, a few megabytes of answers).
+pub const MAX_BATCH_BODY: usize = 128 << 20;
+
+/// Reads an answer's body up to `max` bytes (a larger one is a malformed answer).
+async fn read_bounded(mut resp: reqwest::Response, max: usize) -> Result<String, CallError> {
     let failed = |e: reqwest::Error| CallError::Retryable {
         reason: format!("reading the answer failed: {}", e.without_url()),
         retry_after: None,
     };
     let too_large = || CallError::Malformed {
-        reason: format!("the provider's answer is larger than {MAX_PROVIDER_BODY} bytes"),
+        reason: format!("the provider's answer is larger than {max} bytes"),
     };
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_PROVIDER_BODY as u64)
-    {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(too_large());
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(failed)? {
-        if body.len() + chunk.len() > MAX_PROVIDER_BODY {
+        if body.len() + chunk.len() > max {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
@@ -341,15 +342,24 @@ impl Provider {
         let v = self
             .send_json(self.http.post(self.url()).json(&self.request_body(batch)))
             .await?;
-        match self.service {
-            AiService::Gemini => parse_gemini(&v),
-            _ => parse_openai(&v),
-        }
+        self.parse_answer(&v)
     }
 
     /// Sends `req` with the key, and reads a successful answer as JSON (a failure classified
     /// for the retry policy).
-    async fn send_json(&self, req: reqwest::RequestBuilder) -> Result<Value, CallError> {
+    pub(crate) async fn send_json(&self, req: reqwest::RequestBuilder) -> Result<Value, CallError> {
+        let body = self.send_raw(req, MAX_PROVIDER_BODY).await?;
+        serde_json::from_str(&body).map_err(|e| CallError::Malformed {
+            reason: format!("the provider's answer is not JSON: {e}"),
+        })
+    }
+
+    /// Sends `req` with the key and reads a successful answer's text, up to `max` bytes.
+    pub(crate) async fn send_raw(
+        &self,
+        req: reqwest::RequestBuilder,
+        max: usize,
+    ) -> Result<String, CallError> {
         let req = match self.service {
             AiService::Gemini => req.header("x-goog-api-key", self.key.expose()),
             _ => req.bearer_auth(self.key.expose()),
@@ -365,13 +375,39 @@ impl Provider {
         })?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = read_bounded(resp).await?;
+        let body = read_bounded(resp, max).await?;
         if !status.is_success() {
             return Err(self.classify_error(status.as_u16(), &headers, &body));
         }
-        serde_json::from_str(&body).map_err(|e| CallError::Malformed {
-            reason: format!("the provider's answer is not JSON: {e}"),
-        })
+        Ok(body)
+    }
+
+    /// The HTTP client (the batch calls build their own requests).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The provider's base URL.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Which provider.
+    pub(crate) fn service(&self) -> AiService {
+        self.service
+    }
+
+    /// Reads one answer (a `generateContent` or chat completion response body) as a reply.
+    pub(crate) fn parse_answer(&self, v: &Value) -> Result<Reply, CallError> {
+        match self.service {
+            AiService::Gemini => parse_gemini(v),
+            _ => parse_openai(v),
+        }
+    }
+
+    /// Classifies a failed request's status and body (for a batch's failed requests).
+    pub(crate) fn classify(&self, status: u16, body: &str) -> CallError {
+        self.classify_error(status, &HeaderMap::new(), body)
     }
 
     fn classify_error(&self, status: u16, headers: &HeaderMap, body: &str) -> CallError {

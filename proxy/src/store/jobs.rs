@@ -39,8 +39,14 @@ pub struct JobRow {
     pub input_tokens: i64,
     /// Output tokens counted by the provider.
     pub output_tokens: i64,
-    /// Estimated cost (USD) at the configured prices.
+    /// Estimated cost (USD) at the configured prices (the batch price for batch results).
     pub cost_usd: f64,
+    /// `sync` (calls answered at once) or `batch` (the provider's Batch API, half price).
+    pub mode: String,
+    /// When the provider promises a submitted batch's results at the latest (epoch ms).
+    pub expected_by_ms: Option<i64>,
+    /// What the batch price saved against synchronous calls (USD).
+    pub saved_usd: f64,
     /// Why it failed or paused.
     pub error: Option<String>,
     /// Paused until (epoch ms), after a quota answer.
@@ -66,6 +72,8 @@ pub struct JobStats {
     pub output_tokens: i64,
     /// Cost (USD).
     pub cost_usd: f64,
+    /// Saved by the batch price (USD).
+    pub saved_usd: f64,
 }
 
 /// An AI analysis ready to replace the built-in one.
@@ -110,7 +118,8 @@ pub struct ClaimedMessage {
 
 const JOB_COLUMNS: &str =
     "id, upload_id, status, stage, analyzer, total, done, failed, cached, calls, retries, \
-    input_tokens, output_tokens, cost_usd, error, paused_until_ms, created_ms, updated_ms";
+    input_tokens, output_tokens, cost_usd, mode, expected_by_ms, saved_usd, error, paused_until_ms, \
+    created_ms, updated_ms";
 
 fn to_job<R: sqlx::Row>(r: &R) -> Result<JobRow>
 where
@@ -136,6 +145,9 @@ where
         input_tokens: col(r, "input_tokens")?,
         output_tokens: col(r, "output_tokens")?,
         cost_usd: col(r, "cost_usd")?,
+        mode: col(r, "mode")?,
+        expected_by_ms: col(r, "expected_by_ms")?,
+        saved_usd: col(r, "saved_usd")?,
         error: col(r, "error")?,
         paused_until_ms: col(r, "paused_until_ms")?,
         created_ms: col(r, "created_ms")?,
@@ -180,13 +192,13 @@ impl Store {
             sqlx::query(
                 "UPDATE conversations SET analysis_status = 'failed', ai_error = 'analysis cancelled', \
                  changed_version = $2 WHERE analysis_status = 'pending' AND chat_id IN \
-                 (SELECT chat_id FROM job_items WHERE job_id = $1 AND status IN ('queued', 'claimed'))",
+                 (SELECT chat_id FROM job_items WHERE job_id = $1 AND status IN ('queued', 'claimed', 'remote'))",
             )
             .bind(id.to_owned())
             .bind(version)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE job_items SET status = 'cancelled' WHERE job_id = $1 AND status IN ('queued', 'claimed')")
+            sqlx::query("UPDATE job_items SET status = 'cancelled' WHERE job_id = $1 AND status IN ('queued', 'claimed', 'remote')")
                 .bind(id.to_owned())
                 .execute(&mut *tx)
                 .await?;
@@ -348,7 +360,7 @@ impl Store {
             sqlx::query(
                 "UPDATE jobs SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'done' END, \
                  stage = 'finished', updated_ms = $1 WHERE id = $2 AND status = 'running' \
-                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = $2 AND status IN ('queued', 'claimed'))",
+                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = $2 AND status IN ('queued', 'claimed', 'remote'))",
             )
             .bind(now_ms())
             .bind(job_id.to_owned())
@@ -365,7 +377,7 @@ impl Store {
             sqlx::query(
                 "UPDATE jobs SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'done' END, \
                  stage = 'finished', updated_ms = $1 WHERE status IN ('queued', 'running') \
-                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = jobs.id AND status IN ('queued', 'claimed'))",
+                 AND NOT EXISTS (SELECT 1 FROM job_items WHERE job_id = jobs.id AND status IN ('queued', 'claimed', 'remote'))",
             )
             .bind(now_ms())
             .execute(pool)
@@ -520,7 +532,7 @@ impl Store {
             sqlx::query(
                 "UPDATE jobs SET done = done + $1, failed = failed + $2, cached = cached + $3, calls = calls + $4, \
                  retries = retries + $5, input_tokens = input_tokens + $6, output_tokens = output_tokens + $7, \
-                 cost_usd = cost_usd + $8, updated_ms = $9 WHERE id = $10",
+                 cost_usd = cost_usd + $8, saved_usd = saved_usd + $11, updated_ms = $9 WHERE id = $10",
             )
             .bind(n_done)
             .bind(n_failed)
@@ -532,6 +544,7 @@ impl Store {
             .bind(stats.cost_usd)
             .bind(now)
             .bind(job_id.to_owned())
+            .bind(stats.saved_usd)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

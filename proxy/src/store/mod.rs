@@ -8,6 +8,7 @@
 mod ingest;
 mod jobs;
 mod query;
+mod remote;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use sqlx::Row;
 pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
 pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
 pub use query::{ConversationRow, ListQuery, SortKey};
+pub use remote::{RemoteBatchRow, RemoteRequest, RemoteState};
 
 /// A store failure. Its text is logged, never returned to clients.
 #[derive(Debug, thiserror::Error)]

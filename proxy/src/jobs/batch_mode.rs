@@ -1,0 +1,345 @@
+//! Jobs through the provider's Batch API (half price, results within 24 hours): the queued
+//! conversations are prepared and packed as for synchronous calls, submitted as one remote batch
+//! per [`MAX_REMOTE_CONVERSATIONS`], and their items handed to the batch in the store. Every
+//! worker polls the open batches; the first to see one done takes its items and writes the
+//! answers exactly as synchronous results are written. What a batch could not answer (a failed
+//! request, an invalid item, a batch that failed or expired) is analysed synchronously. A
+//! restart finds the submitted batches in the store and collects them, never submitting again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::{input_of, ClaimContext, Jobs, Task};
+use crate::ai::batch::{BatchPoll, BATCH_PRICE_FACTOR, BATCH_WINDOW_MS};
+use crate::ai::prompt::{batch_text, Prepared};
+use crate::ai::provider::{CallError, Reply};
+use crate::ai::{parse_results, AiEngine, ItemOutcome, Stats, Stop};
+use crate::config::BatchMode;
+use crate::store::{now_ms, JobStats, RemoteBatchRow, RemoteRequest, RemoteState};
+
+/// The most conversations one submitted batch holds: with the instructions repeated in each
+/// request, Gemini's inline requests stay well under its 20 MB limit.
+pub const MAX_REMOTE_CONVERSATIONS: usize = 5_000;
+
+/// How many open batches one pass of the worker polls.
+const POLLS_PER_PASS: i64 = 20;
+
+/// A finished batch's answers by request key.
+pub(crate) type Answers = Vec<(String, Result<Reply, CallError>)>;
+
+/// The counters of batch work: the batch price, and what it saved against synchronous calls.
+fn batch_stats(
+    requests: usize,
+    input_tokens: u64,
+    output_tokens: u64,
+    engine: &AiEngine,
+) -> JobStats {
+    let c = engine.config();
+    let full = input_tokens as f64 * c.price_in / 1e6 + output_tokens as f64 * c.price_out / 1e6;
+    JobStats {
+        cached: 0,
+        calls: requests as i64,
+        retries: 0,
+        input_tokens: input_tokens as i64,
+        output_tokens: output_tokens as i64,
+        cost_usd: full * BATCH_PRICE_FACTOR,
+        saved_usd: full * (1.0 - BATCH_PRICE_FACTOR),
+    }
+}
+
+impl Jobs {
+    /// Whether a job's queued conversations go by batch: `AI_BATCH_MODE=always`, or `auto` with
+    /// at least `AI_BATCH_THRESHOLD` of them.
+    pub(super) async fn goes_by_batch(
+        &self,
+        engine: &AiEngine,
+        job_id: &str,
+    ) -> crate::store::Result<bool> {
+        let cfg = engine.config();
+        Ok(match cfg.batch_mode {
+            BatchMode::Off => false,
+            BatchMode::Always => true,
+            BatchMode::Auto => {
+                let (queued, _) = self.store.job_has_work(job_id).await?;
+                queued >= cfg.batch_threshold as i64
+            }
+        })
+    }
+
+    /// Submits the job's queued conversations as remote batches (cache hits are written at once;
+    /// if the provider will not take a batch, its conversations are analysed synchronously).
+    pub(super) async fn submit(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        force: bool,
+        token: &CancellationToken,
+    ) -> crate::store::Result<()> {
+        let label = engine.label();
+        let mut stop = None;
+        while stop.is_none() && !token.is_cancelled() {
+            let claimed = self
+                .store
+                .claim_items(job_id, &self.worker_id, MAX_REMOTE_CONVERSATIONS as i64)
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let ctx = self
+                .prepare_claim(engine, job_id, force, &label, claimed)
+                .await?;
+            if ctx.to_send.is_empty() {
+                continue;
+            }
+            let planned = engine.plan(ctx.to_send.clone());
+            let requests: Vec<RemoteRequest> = planned
+                .iter()
+                .enumerate()
+                .map(|(i, b)| RemoteRequest {
+                    key: format!("r{}", i + 1),
+                    chats: b.iter().map(|p| p.id.clone()).collect(),
+                })
+                .collect();
+            let texts: Vec<(String, String)> = requests
+                .iter()
+                .zip(&planned)
+                .map(|(r, b)| (r.key.clone(), batch_text(b)))
+                .collect();
+            let name = format!("powerpulse {job_id}");
+            let submitted = tokio::select! {
+                r = engine.provider().batch_submit(&name, &texts) => r,
+                _ = token.cancelled() => Err(CallError::Retryable { reason: "cancelled".into(), retry_after: None }),
+            };
+            match submitted {
+                Ok(batch_id) => {
+                    tracing::info!(job = %job_id, batch = %batch_id, requests = requests.len(), "batch submitted");
+                    self.store
+                        .start_remote_batch(
+                            job_id,
+                            &self.worker_id,
+                            &batch_id,
+                            &requests,
+                            now_ms() + BATCH_WINDOW_MS,
+                        )
+                        .await?;
+                }
+                Err(_) if token.is_cancelled() => stop = Some(Stop::Cancelled),
+                Err(CallError::Quota {
+                    reason,
+                    retry_after,
+                }) => {
+                    stop = Some(Stop::Quota {
+                        reason,
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(3600)),
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!(job = %job_id, reason = %e.reason(), "the provider did not take the batch; analysing synchronously");
+                    stop = self
+                        .run_now(engine, job_id, &label, &ctx, planned, token)
+                        .await?;
+                }
+            }
+        }
+        match stop {
+            // Done submitting: the job finishes when its batches are collected.
+            None => Ok(()),
+            stop => self.end_work(job_id, stop).await,
+        }
+    }
+
+    /// Analyses planned batches synchronously, concurrently under the key's limits; returns why
+    /// it stopped early, if it did.
+    async fn run_now(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        label: &str,
+        ctx: &ClaimContext,
+        batches: Vec<Vec<Prepared>>,
+        token: &CancellationToken,
+    ) -> crate::store::Result<Option<Stop>> {
+        let mut running: FuturesUnordered<_> = batches
+            .into_iter()
+            .map(|b| async move {
+                let stats = Stats::default();
+                let r = engine.run_batch(b, token, &stats).await;
+                (r, stats.snapshot())
+            })
+            .collect();
+        let mut stop = None;
+        while let Some((result, stats)) = running.next().await {
+            let outcomes = match result {
+                Ok(o) => o,
+                Err(s) => {
+                    stop.get_or_insert(s);
+                    Vec::new()
+                }
+            };
+            self.write_outcomes(
+                job_id,
+                label,
+                ctx,
+                outcomes,
+                super::job_stats(stats, engine),
+            )
+            .await?;
+        }
+        Ok(stop)
+    }
+
+    /// Cancels at the provider the batches of cancelled jobs.
+    pub(super) async fn cancel_remote_batches(
+        &self,
+        engine: &AiEngine,
+    ) -> crate::store::Result<()> {
+        for id in self.store.cancelled_open_remote_batches().await? {
+            match engine.provider().batch_cancel(&id).await {
+                // Unknown or already ended there: nothing left to cancel.
+                Ok(()) | Err(CallError::Fatal { .. }) => {
+                    tracing::info!(batch = %id, "batch cancelled at the provider");
+                    self.store
+                        .take_remote_items(&id, &self.worker_id, RemoteState::Cancelled)
+                        .await?;
+                }
+                Err(e) => {
+                    tracing::warn!(batch = %id, reason = %e.reason(), "cancelling the batch failed; trying again")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the provider about open batches (every `AI_BATCH_POLL_MS`), and collects those done.
+    pub(super) async fn poll_remote_batches(
+        self: &Arc<Self>,
+        engine: &Arc<AiEngine>,
+    ) -> crate::store::Result<()> {
+        {
+            let mut last = self.last_poll.lock().expect("not poisoned");
+            if last.is_some_and(|t| t.elapsed() < engine.config().batch_poll) {
+                return Ok(());
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        for (job_id, batch) in self.store.all_open_remote_batches(POLLS_PER_PASS).await? {
+            let poll = match engine.provider().batch_poll(&batch.id).await {
+                Ok(BatchPoll::Running) => continue,
+                Ok(BatchPoll::Done(answers)) => Ok(answers),
+                Ok(BatchPoll::Ended(why)) => Err(why),
+                // The provider no longer knows it (or refuses to say): analyse its items here.
+                Err(CallError::Fatal { reason }) => Err(reason),
+                Err(e) => {
+                    tracing::warn!(batch = %batch.id, reason = %e.reason(), "polling the batch failed");
+                    continue;
+                }
+            };
+            self.process(engine, &job_id, Task::Collect { batch, poll })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a finished batch's answers; what it did not answer is analysed synchronously.
+    pub(super) async fn collect(
+        &self,
+        engine: &Arc<AiEngine>,
+        job_id: &str,
+        batch: &RemoteBatchRow,
+        poll: Result<Answers, String>,
+        token: &CancellationToken,
+    ) -> crate::store::Result<()> {
+        let chats = self
+            .store
+            .take_remote_items(&batch.id, &self.worker_id, RemoteState::Collected)
+            .await?;
+        if chats.is_empty() {
+            // Another worker collects it, or the job was cancelled.
+            return Ok(());
+        }
+        let label = engine.label();
+        let items = self.store.load_claimed(&chats).await?;
+        let inputs: Vec<_> = items.iter().map(input_of).collect();
+        let mut prepared: HashMap<String, (Prepared, String)> = engine
+            .prepare_all(&inputs)
+            .into_iter()
+            .map(|(p, key)| (p.id.clone(), (p, key)))
+            .collect();
+        let mut ctx = ClaimContext {
+            items: items.into_iter().map(|i| (i.chat_id.clone(), i)).collect(),
+            keys: HashMap::new(),
+            sent: HashMap::new(),
+            to_send: Vec::new(),
+        };
+        // Each request's conversations as they were sent: same preparation, same short ids.
+        let mut requests: Vec<(&RemoteRequest, Vec<Prepared>)> = Vec::new();
+        for r in &batch.requests {
+            let mut sub = Vec::new();
+            for (i, chat) in r.chats.iter().enumerate() {
+                if let Some((mut p, key)) = prepared.remove(chat) {
+                    p.text = p.text.replacen("### c\n", &format!("### c{}\n", i + 1), 1);
+                    ctx.keys.insert(chat.clone(), key);
+                    ctx.sent.insert(chat.clone(), p.customer_sent.clone());
+                    sub.push(p);
+                }
+            }
+            requests.push((r, sub));
+        }
+        let (mut answers, ended) = match poll {
+            Ok(a) => (a.into_iter().collect::<HashMap<_, _>>(), None),
+            Err(why) => (HashMap::new(), Some(why)),
+        };
+        let mut outcomes = Vec::new();
+        let mut again: Vec<Prepared> = Vec::new();
+        let (mut input_tokens, mut output_tokens, mut answered) = (0, 0, 0);
+        for (r, sub) in requests {
+            match answers.remove(&r.key) {
+                Some(Ok(reply)) => {
+                    answered += 1;
+                    input_tokens += reply.input_tokens;
+                    output_tokens += reply.output_tokens;
+                    match parse_results(&reply.text, &sub) {
+                        Ok((good, bad)) => {
+                            outcomes
+                                .extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
+                            again.extend(bad.into_iter().filter_map(|(i, _)| sub.get(i).cloned()));
+                        }
+                        Err(_) => again.extend(sub),
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::info!(batch = %batch.id, request = %r.key, reason = %e.reason(), "a batch request failed; analysing it synchronously");
+                    again.extend(sub);
+                }
+                None => {
+                    if let Some(why) = &ended {
+                        tracing::warn!(batch = %batch.id, reason = %why, "the batch ended without answers; analysing synchronously");
+                    }
+                    again.extend(sub);
+                }
+            }
+        }
+        let stats = batch_stats(answered, input_tokens, output_tokens, engine);
+        self.write_outcomes(job_id, &label, &ctx, outcomes, stats)
+            .await?;
+        let stop = if again.is_empty() {
+            None
+        } else {
+            for p in &mut again {
+                // Short ids are given again by the synchronous plan.
+                if let Some(rest) = p.text.strip_prefix("### ") {
+                    if let Some((_, body)) = rest.split_once('\n') {
+                        p.text = format!("### c\n{body}");
+                    }
+                }
+            }
+            self.run_now(engine, job_id, &label, &ctx, engine.plan(again), token)
+                .await?
+        };
+        self.end_work(job_id, stop).await
+    }
+}
