@@ -360,6 +360,37 @@ mod tests {
     }
 
     #[test]
+    fn a_report_names_at_most_twenty_invalid_chats() {
+        for (n, named) in [(20, 20), (21, 20)] {
+            let chats: Vec<String> = (0..n).map(|i| format!("\"c{i}\": 7")).collect();
+            let json = format!("{{{}}}", chats.join(", "));
+            let raw = crate::export::parse_export(json.as_bytes()).unwrap();
+            let (_, report) = clean(&raw, &CleaningOptions::default());
+            assert_eq!(report.filtered.invalid_chats, n);
+            assert_eq!(
+                report.invalid_chat_examples.len(),
+                named,
+                "{n} invalid chats"
+            );
+        }
+    }
+
+    #[test]
+    fn only_messages_longer_than_the_analysed_length_count_as_truncated() {
+        let max = crate::analyzer::MAX_ANALYSED_BYTES;
+        let json = format!(
+            r#"{{"c": [{{"MESSAGE_CONTENT": "{}", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"}},
+                       {{"MESSAGE_CONTENT": "{}", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:01:00Z"}}]}}"#,
+            "a".repeat(max),
+            "b".repeat(max + 1)
+        );
+        let raw = crate::export::parse_export(json.as_bytes()).unwrap();
+        let (_, report) = clean(&raw, &CleaningOptions::default());
+        assert_eq!(report.messages_kept, 2);
+        assert_eq!(report.truncated_messages, 1);
+    }
+
+    #[test]
     fn patterns_are_the_trimmed_non_blank_entries_of_the_list() {
         let o = CleaningOptions::from_list(" *977# , ,Auto Reply");
         assert_eq!(o.patterns(), ["*977#", "Auto Reply"]);

@@ -291,6 +291,18 @@ mod tests {
     use crate::{process, Filter, MessageRecord, Options};
 
     #[test]
+    fn each_export_has_its_documented_file_name() {
+        for (name, file) in [
+            ("conversations", "powerpulse_conversations.csv"),
+            ("messages", "powerpulse_messages.csv"),
+            ("metrics", "powerpulse_metrics.csv"),
+        ] {
+            let t = ExportType::parse(name).unwrap();
+            assert_eq!(t.file_name(), file);
+        }
+    }
+
+    #[test]
     fn csv_cells_that_start_a_formula_are_neutralised() {
         let export = br#"{"=cmd|' /C calc'!A0": [
           {"MESSAGE_CONTENT": "=HYPERLINK(\"http://x\",\"click\")", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"},

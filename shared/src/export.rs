@@ -543,6 +543,32 @@ mod tests {
     }
 
     #[test]
+    fn negative_and_fractional_numbers_read_as_their_text_and_objects_as_other() {
+        let json = br#"{"c": [{"UNIQUE_POST_ID": -12, "MESSAGE_CONTENT": 1.5,
+                               "DIRECTION": {"to": "company", "x": [1]}, "SOCIAL_CREATE_TIME": {}},
+                              {"MESSAGE_CONTENT": "after"}]}"#;
+        let e = parse_export(json).unwrap();
+        let ChatValue::Messages(items) = chat(&e, "c") else {
+            panic!()
+        };
+        let Item::Message(m) = &items[0] else {
+            panic!()
+        };
+        assert_eq!(m.unique_post_id.as_str(), Some("-12"));
+        assert_eq!(m.content.as_str(), Some("1.5"));
+        assert_eq!(
+            m.direction,
+            Field::Other,
+            "an object is read whole, as a wrong type"
+        );
+        assert_eq!(m.time, Field::Other, "an empty object too");
+        let Item::Message(next) = &items[1] else {
+            panic!()
+        };
+        assert_eq!(next.content.as_str(), Some("after"));
+    }
+
+    #[test]
     fn repeated_chat_keys_are_merged() {
         let json = br#"{"c": [{"MESSAGE_CONTENT": "a"}], "c": [{"MESSAGE_CONTENT": "b"}]}"#;
         let e = parse_export(json).unwrap();
@@ -612,6 +638,18 @@ mod tests {
             parse_export(b"null").unwrap_err(),
             ParseError::WrongShape { found: "null" }
         );
+        for (json, found) in [
+            (&b"true"[..], "a boolean"),
+            (b"-3", "a number"),
+            (b"1.5", "a number"),
+        ] {
+            assert_eq!(
+                parse_export(json).unwrap_err(),
+                ParseError::WrongShape { found },
+                "{}",
+                String::from_utf8_lossy(json)
+            );
+        }
         assert!(matches!(
             parse_export(b"{} x").unwrap_err(),
             ParseError::Syntax { .. }
