@@ -678,6 +678,100 @@ async fn conversations_list_filters_sorts_and_pages(b: Backend<'_>) {
     assert_eq!(none["total"], 0, "% and _ are literal");
 }
 
+/// The chat ids `GET /api/conversations?q=...` lists, every page.
+async fn searched(url: &str, q: &str) -> (u64, BTreeSet<String>) {
+    let mut ids = BTreeSet::new();
+    let mut page = 1;
+    loop {
+        let u = reqwest::Url::parse_with_params(
+            &format!("{url}/api/conversations"),
+            &[("q", q), ("page_size", "100"), ("page", &page.to_string())],
+        )
+        .unwrap();
+        let v = get_json(u.as_str(), 200).await;
+        let rows = v["conversations"].as_array().unwrap();
+        ids.extend(
+            rows.iter()
+                .map(|r| r["fb_chat_id"].as_str().unwrap().to_owned()),
+        );
+        if rows.len() < 100 || page >= 5 {
+            return (v["total"].as_u64().unwrap(), ids);
+        }
+        page += 1;
+    }
+}
+
+async fn search_finds_exactly_the_conversations_holding_the_text(b: Backend<'_>) {
+    let s = Server::start(b.options("search"));
+    // Real conversations (eval/kenya-a.json), searched for words, phrases, Swahili, case,
+    // characters LIKE and FTS treat specially, and strings too short for the trigram index.
+    let bytes = std::fs::read(powerpulse_e2e::workspace().join("eval/kenya-a.json")).unwrap();
+    assert_eq!(upload(&s.url, bytes.clone(), None).await.status(), 200);
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let text = |c: &powerpulse_shared::Conversation| -> String {
+        c.messages
+            .iter()
+            .filter(|m| m.role != powerpulse_shared::Role::Bot)
+            .map(|m| m.text.to_lowercase() + "\n")
+            .collect()
+    };
+    for q in [
+        "stima",
+        "STIMA",
+        "no power",
+        "meter number",
+        "token",
+        "asante",
+        "a",
+        "ab",
+        "100%",
+        "_",
+        "\"",
+        "it's",
+        "kplc",
+        "  stima  ",
+        "zzzqqq",
+    ] {
+        let needle = q.trim().to_lowercase();
+        let want: BTreeSet<String> = d
+            .conversations
+            .iter()
+            .filter(|c| text(c).contains(&needle))
+            .map(|c| c.summary.chat_id.clone())
+            .collect();
+        let (total, got) = searched(&s.url, q).await;
+        assert_eq!(total as usize, want.len(), "q={q:?}: how many");
+        if want.len() <= 500 {
+            assert_eq!(got, want, "q={q:?}");
+        }
+    }
+    // A re-upload with other text: the index follows it.
+    let chat = |text: &str| {
+        format!(r#"{{"x1": [{{"MESSAGE_CONTENT": "{text}", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"}}]}}"#)
+            .into_bytes()
+    };
+    assert_eq!(
+        upload(&s.url, chat("zebra crossing"), None).await.status(),
+        200
+    );
+    assert_eq!(
+        searched(&s.url, "zebra").await.1,
+        BTreeSet::from(["x1".to_owned()])
+    );
+    assert_eq!(
+        upload(&s.url, chat("giraffe"), Some("true")).await.status(),
+        200
+    );
+    assert!(
+        searched(&s.url, "zebra").await.1.is_empty(),
+        "the old text is gone"
+    );
+    assert_eq!(
+        searched(&s.url, "giraffe").await.1,
+        BTreeSet::from(["x1".to_owned()])
+    );
+}
+
 async fn conversation_detail_and_not_found(b: Backend<'_>) {
     let s = Server::start(b.options("detail"));
     let sample = Sample::new(60, 6);
@@ -1021,6 +1115,7 @@ on_both_backends!(
     metrics_equal_the_cli_under_every_filter,
     metrics_follow_every_change_without_a_full_reload,
     conversations_list_filters_sorts_and_pages,
+    search_finds_exactly_the_conversations_holding_the_text,
     conversation_detail_and_not_found,
     downloads_equal_the_cli,
     jobs_health_analyze_and_docs,

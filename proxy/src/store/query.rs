@@ -89,14 +89,24 @@ where
             .push_bind(i64::from(m));
     }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        qb.push(" AND search_text LIKE ")
-            .push_bind(format!("%{escaped}%"))
-            .push(" ESCAPE '\\'");
+        let q = q.to_lowercase();
+        if DB::NAME == "SQLite" && q.chars().count() >= 3 {
+            // The trigram index: a phrase of the query's trigrams is exactly a substring match.
+            qb.push(
+                " AND ord IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ",
+            )
+            .push_bind(format!("\"{}\"", q.replace('"', "\"\"")))
+            .push(")");
+        } else {
+            // PostgreSQL's pg_trgm index serves this LIKE (three characters or more).
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            qb.push(" AND search_text LIKE ")
+                .push_bind(format!("%{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
     }
 }
 
