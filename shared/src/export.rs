@@ -657,6 +657,39 @@ mod tests {
     }
 
     #[test]
+    fn errors_past_the_first_line_name_their_exact_byte_line_and_column() {
+        let json = b"{\"c\": [\n  {\"MESSAGE_CONTENT\": \"a\",, \"x\": 1}]}";
+        let ParseError::Syntax {
+            offset,
+            line,
+            column,
+            ..
+        } = parse_export(json).unwrap_err()
+        else {
+            panic!()
+        };
+        let second_comma = json.windows(2).position(|w| w == b",,").unwrap() + 1;
+        assert_eq!((line, offset), (2, second_comma));
+        assert_eq!(
+            column,
+            second_comma - 7,
+            "columns count from the line's start, from 1"
+        );
+        let bad = b"{\"c\": [\n {\"MESSAGE_CONTENT\": \"ok \xff\"}]}";
+        let ParseError::Syntax {
+            offset,
+            line,
+            column,
+            ..
+        } = parse_export(bad).unwrap_err()
+        else {
+            panic!()
+        };
+        let at = bad.iter().position(|&b| b == 0xff).unwrap();
+        assert_eq!((offset, line, column), (at, 2, at - 7));
+    }
+
+    #[test]
     fn invalid_utf8_and_deep_nesting_are_errors_not_panics() {
         let bad = b"{\"c\": [{\"MESSAGE_CONTENT\": \"\xff\xfe\"}]}";
         let ParseError::Syntax {
