@@ -501,3 +501,42 @@ pub fn weekday_hour_heatmap(conversations: &[Conversation], filter: &Filter) -> 
     }
     grid
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{process, AnalysisStatus, Options};
+
+    #[test]
+    fn analysis_counts_say_what_waits_what_failed_and_who_judged() {
+        let chat = |id: &str, minute: u32| {
+            format!(
+                r#""{id}": [{{"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:{minute:02}:00Z"}}]"#
+            )
+        };
+        let json = format!(
+            "{{{}, {}, {}, {}}}",
+            chat("a", 1),
+            chat("b", 2),
+            chat("c", 3),
+            chat("d", 4)
+        );
+        let d = process(json.as_bytes(), &Options::default()).unwrap();
+        let mut s: Vec<Summary> = d.conversations.iter().map(|c| c.summary.clone()).collect();
+        s[0].status = AnalysisStatus::Pending;
+        s[1].status = AnalysisStatus::Failed;
+        s[2].status = AnalysisStatus::Pending;
+        s[3].analysis.analyzer = "openai:gpt-6-luna".into();
+        let m = compute_metrics(&s, &Filter::default(), Filtered::default(), None);
+        assert_eq!(m.analysis.analyzed, 4);
+        assert_eq!(m.analysis.pending, 2);
+        assert_eq!(m.analysis.failed, 1);
+        assert_eq!(
+            m.analysis.by_analyzer,
+            BTreeMap::from([
+                ("builtin".to_owned(), 3),
+                ("openai:gpt-6-luna".to_owned(), 1)
+            ])
+        );
+    }
+}
