@@ -508,6 +508,31 @@ mod tests {
     use crate::{process, AnalysisStatus, Options};
 
     #[test]
+    fn an_agent_without_scored_or_valued_conversations_has_no_percentages() {
+        let json = br#"{"a": [
+            {"MESSAGE_CONTENT": "hello", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-08-12T10:00:00Z"},
+            {"MESSAGE_CONTENT": "hi", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-08-12T10:05:00Z", "AGENT_USERNAME": "amina"}]}"#;
+        let d = process(json, &Options::default()).unwrap();
+        let mut s: Vec<Summary> = d.conversations.iter().map(|c| c.summary.clone()).collect();
+        s[0].analysis.satisfaction_score = None;
+        s[0].analysis.first_contact_resolution = None;
+        let rows = agent_metrics(&s, &Filter::default());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].csat_percentage, rows[0].fcr_percentage),
+            (None, None)
+        );
+        assert_eq!(rows[0].csat_n, 0);
+        s[0].analysis.satisfaction_score = Some(4);
+        s[0].analysis.first_contact_resolution = Some(false);
+        let rows = agent_metrics(&s, &Filter::default());
+        assert_eq!(
+            (rows[0].csat_percentage, rows[0].fcr_percentage),
+            (Some(100.0), Some(0.0))
+        );
+    }
+
+    #[test]
     fn analysis_counts_say_what_waits_what_failed_and_who_judged() {
         let chat = |id: &str, minute: u32| {
             format!(
