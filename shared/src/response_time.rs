@@ -17,7 +17,6 @@ pub fn time_facts(chat_id: &str, messages: &mut [Message], segment_gap_ms: i64) 
         first_message_ms: messages.first().map_or(0, |m| m.time_ms),
         last_message_ms: messages.last().map_or(0, |m| m.time_ms),
         total_messages: messages.len() as u32,
-        segments: u32::from(!messages.is_empty()),
         ..Summary::default()
     };
     let mut last_customer: Option<i64> = None;
@@ -153,5 +152,48 @@ mod tests {
         let mut v: Vec<f64> = (1..=11).map(f64::from).collect();
         let s = Stats::of(&mut v);
         assert_eq!((s.p90, s.median), (Some(10.0), Some(6.0)));
+    }
+
+    #[test]
+    fn a_customer_writing_in_a_later_segment_came_back() {
+        let day = 24 * 3600 * 1000;
+        let facts = |roles: &[(Role, i64)]| {
+            let json: Vec<String> = roles
+                .iter()
+                .map(|(r, t)| {
+                    let (dir, agent) = match r {
+                        Role::Customer => ("to_company", ""),
+                        _ => ("to_client", r#", "AGENT_USERNAME": "amina""#),
+                    };
+                    let time = chrono::DateTime::from_timestamp_millis(1_755_000_000_000 + t)
+                        .unwrap()
+                        .to_rfc3339();
+                    format!(r#"{{"MESSAGE_CONTENT": "x{t}", "DIRECTION": "{dir}", "SOCIAL_CREATE_TIME": "{time}"{agent}}}"#)
+                })
+                .collect();
+            let d = crate::process(
+                format!("{{\"c\": [{}]}}", json.join(", ")).as_bytes(),
+                &Default::default(),
+            )
+            .unwrap();
+            let s = &d.conversations[0].summary;
+            (s.segments, s.customer_came_back)
+        };
+        use Role::{Agent, Customer};
+        assert_eq!(facts(&[(Customer, 0), (Agent, 300_000)]), (1, false));
+        assert_eq!(
+            facts(&[(Customer, 0), (Agent, 300_000), (Customer, 2 * day)]),
+            (2, true)
+        );
+        assert_eq!(
+            facts(&[(Customer, 0), (Agent, 2 * day)]),
+            (2, false),
+            "only the agent wrote later"
+        );
+        assert_eq!(
+            facts(&[(Customer, 0), (Customer, day - 1)]),
+            (1, false),
+            "just under the gap"
+        );
     }
 }
