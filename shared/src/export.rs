@@ -577,6 +577,21 @@ mod tests {
             panic!()
         };
         assert_eq!(items.len(), 2);
+        // A repeated key whose first value was not an array: the messages are not lost.
+        let json = br#"{"c": 7, "c": [{"MESSAGE_CONTENT": "b"}], "d": [{"MESSAGE_CONTENT": "x"}], "d": null}"#;
+        let e = parse_export(json).unwrap();
+        let ChatValue::Messages(items) = chat(&e, "c") else {
+            panic!("{:?}", chat(&e, "c"))
+        };
+        assert_eq!(items.len(), 1);
+        let ChatValue::Messages(items) = chat(&e, "d") else {
+            panic!()
+        };
+        assert_eq!(
+            items.len(),
+            1,
+            "a later non-array does not hide them either"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'sync';
 ALTER TABLE jobs ADD COLUMN expected_by_ms INTEGER;
 ALTER TABLE jobs ADD COLUMN saved_usd REAL NOT NULL DEFAULT 0;
 ALTER TABLE job_items ADD COLUMN remote_batch TEXT;
+CREATE INDEX job_items_remote ON job_items (remote_batch) WHERE remote_batch IS NOT NULL;
 CREATE TABLE remote_batches (
     id TEXT PRIMARY KEY,
     job_id TEXT NOT NULL,
