@@ -171,11 +171,21 @@ fn filter() -> impl Strategy<Value = Filter> {
         })
 }
 
+/// Cases per property: a fast default for every test run; `PROPTEST_DEPTH=N` multiplies them
+/// (`scripts/bench properties` runs them deep, in release).
+fn cases(default: u32) -> u32 {
+    let depth: u32 = std::env::var("PROPTEST_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    default.saturating_mul(depth.max(1))
+}
+
 /// Built once: the analyzer's phrase automaton takes a while to build in a debug build.
 static OPTIONS: std::sync::LazyLock<Options> = std::sync::LazyLock::new(Options::default);
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
@@ -201,7 +211,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
 
     #[test]
     fn generated_exports_keep_counts_consistent(seed in any::<u64>(), n in 1usize..200, f in filter(), flat in any::<bool>()) {
