@@ -36,6 +36,13 @@ pub async fn upload(base: &str, bytes: Vec<u8>, force: Option<&str>) -> reqwest:
         .expect("upload request")
 }
 
+/// Uploads `bytes` and returns the AI job it started and how many conversations it processed.
+pub async fn upload_job(base: &str, bytes: Vec<u8>) -> (String, i64) {
+    let up: Value = upload(base, bytes, None).await.json().await.unwrap();
+    let job = up["job"]["id"].as_str().expect("a job").to_owned();
+    (job, up["conversations_processed"].as_i64().unwrap())
+}
+
 /// GET and parse JSON, asserting the status.
 pub async fn get_json(url: &str, status: u16) -> Value {
     let r = client().get(url).send().await.expect("request");

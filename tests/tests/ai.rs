@@ -22,9 +22,7 @@ fn ai_server(fake: &FakeAi, key: &str, extra: &[(&str, &str)]) -> Server {
 }
 
 async fn upload_job(s: &Server, bytes: Vec<u8>) -> (String, i64) {
-    let up: Value = upload(&s.url, bytes, None).await.json().await.unwrap();
-    let job = up["job"]["id"].as_str().expect("a job").to_owned();
-    (job, up["conversations_processed"].as_i64().unwrap())
+    powerpulse_e2e::api::upload_job(&s.url, bytes).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,12 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use powerpulse_e2e::api::{client, count, get_json, upload, wait_job};
+use powerpulse_e2e::api::{client, count, get_json, wait_job};
 use powerpulse_e2e::export;
 use powerpulse_e2e::fake_ai::{self, BatchOutcome, BatchState, FakeAi, Kind};
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::server::{Server, ServerOptions};
-use serde_json::Value;
 
 fn batch_server(fake: &FakeAi, extra: &[(&str, &str)]) -> Server {
     batch_server_on(ServerOptions::default(), fake, extra)
@@ -30,9 +29,7 @@ fn batch_server_on(base: ServerOptions, fake: &FakeAi, extra: &[(&str, &str)]) -
 }
 
 async fn upload_job(s: &Server, bytes: Vec<u8>) -> (String, i64) {
-    let up: Value = upload(&s.url, bytes, None).await.json().await.unwrap();
-    let job = up["job"]["id"].as_str().expect("a job").to_owned();
-    (job, up["conversations_processed"].as_i64().unwrap())
+    powerpulse_e2e::api::upload_job(&s.url, bytes).await
 }
 
 async fn until(what: &str, mut ok: impl FnMut() -> bool) {

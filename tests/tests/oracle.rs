@@ -7,9 +7,7 @@ use powerpulse_e2e::oracle::{
     assert_matches, csv_rows, differences, expected, file as oracle_file,
 };
 use powerpulse_e2e::server::{Server, ServerOptions};
-use powerpulse_shared::filters::Filter;
-use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The chat ids of a `/api/conversations` page, in its order.
 fn chat_ids(page: &Value) -> Vec<String> {
@@ -202,50 +200,4 @@ async fn the_apis_csvs_hold_the_oracles_rows() {
             &csv_rows(&body, &want[key]),
         );
     }
-}
-
-/// The non-empty cells of a weekday x hour grid, in the oracle's form.
-fn cells(grid: &[[u64; 24]; 7]) -> Value {
-    let mut out = Vec::new();
-    for (d, row) in grid.iter().enumerate() {
-        for (h, n) in row.iter().enumerate().filter(|(_, n)| **n > 0) {
-            out.push(json!({"weekday": d, "hour": h, "count": n}));
-        }
-    }
-    Value::Array(out)
-}
-
-#[test]
-fn the_charts_histogram_and_heatmap_are_the_oracles() {
-    let want = expected();
-    let bytes = std::fs::read(oracle_file("export.json")).unwrap();
-    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
-    let summaries = || d.conversations.iter().map(|c| &c.summary);
-    let all = Filter::default();
-    let histogram = serde_json::to_value(reply_gap_histogram(summaries(), &all)).unwrap();
-    assert_matches("histogram", &want["histogram"], &histogram);
-    let amina = Filter {
-        agent: Some("amina".into()),
-        ..Filter::default()
-    };
-    let histogram = serde_json::to_value(reply_gap_histogram(summaries(), &amina)).unwrap();
-    assert_matches(
-        "histogram of amina",
-        &want["histogram_agent_amina"],
-        &histogram,
-    );
-    assert_matches(
-        "heatmap in UTC",
-        &want["heatmap_utc"],
-        &cells(&weekday_hour_heatmap(&d.conversations, &all)),
-    );
-    let nairobi = Filter {
-        tz: powerpulse_shared::tz::Tz::from_name("Africa/Nairobi").unwrap(),
-        ..Filter::default()
-    };
-    assert_matches(
-        "heatmap in Nairobi",
-        &want["heatmap_nairobi"],
-        &cells(&weekday_hour_heatmap(&d.conversations, &nairobi)),
-    );
 }

@@ -264,13 +264,8 @@ pub(super) async fn gemini_get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if headers.get("x-goog-api-key").is_none() {
-        return bad(
-            &state,
-            StatusCode::FORBIDDEN,
-            true,
-            "no x-goog-api-key".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, true) {
+        return refused;
     }
     let name = format!("batches/{id}");
     state.batch_log.lock().unwrap().push(format!("get {name}"));
@@ -286,13 +281,8 @@ pub(super) async fn gemini_cancel(
     Path(id_action): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if headers.get("x-goog-api-key").is_none() {
-        return bad(
-            &state,
-            StatusCode::FORBIDDEN,
-            true,
-            "no x-goog-api-key".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, true) {
+        return refused;
     }
     let Some(id) = id_action.strip_suffix(":cancel") else {
         return not_found(true, &id_action);
@@ -310,11 +300,25 @@ pub(super) async fn gemini_cancel(
     }
 }
 
-fn bearer(headers: &HeaderMap) -> bool {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7)
+/// The refusal of a call without the provider's key (OpenAI: a bearer token; Gemini:
+/// `x-goog-api-key`), or none when it carries one.
+fn unauthorized(state: &FakeState, headers: &HeaderMap, gemini: bool) -> Option<Response> {
+    let keyed = if gemini {
+        headers.get("x-goog-api-key").is_some()
+    } else {
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7)
+    };
+    (!keyed).then(|| {
+        let (status, message) = if gemini {
+            (StatusCode::FORBIDDEN, "no x-goog-api-key")
+        } else {
+            (StatusCode::UNAUTHORIZED, "You didn't provide an API key.")
+        };
+        bad(state, status, gemini, message.into())
+    })
 }
 
 /// `POST /v1/files` (multipart: `purpose`, `file`).
@@ -323,13 +327,8 @@ pub(super) async fn openai_upload(
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Response {
-    if !bearer(&headers) {
-        return bad(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            false,
-            "You didn't provide an API key.".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, false) {
+        return refused;
     }
     let (mut purpose, mut file, mut filename) = (None, None, String::new());
     while let Ok(Some(field)) = form.next_field().await {
@@ -439,13 +438,8 @@ pub(super) async fn openai_create(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if !bearer(&headers) {
-        return bad(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            false,
-            "You didn't provide an API key.".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, false) {
+        return refused;
     }
     let mut problems = Vec::new();
     for k in body.as_object().into_iter().flatten().map(|(k, _)| k) {
@@ -549,13 +543,8 @@ pub(super) async fn openai_get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !bearer(&headers) {
-        return bad(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            false,
-            "You didn't provide an API key.".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, false) {
+        return refused;
     }
     state.batch_log.lock().unwrap().push(format!("get {id}"));
     match state.batch(&id) {
@@ -570,13 +559,8 @@ pub(super) async fn openai_cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !bearer(&headers) {
-        return bad(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            false,
-            "You didn't provide an API key.".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, false) {
+        return refused;
     }
     state.batch_log.lock().unwrap().push(format!("cancel {id}"));
     if !state.cancel_batch(&id) {
@@ -594,13 +578,8 @@ pub(super) async fn openai_file(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !bearer(&headers) {
-        return bad(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            false,
-            "You didn't provide an API key.".into(),
-        );
+    if let Some(refused) = unauthorized(&state, &headers, false) {
+        return refused;
     }
     match state.files.lock().unwrap().get(&id) {
         Some(text) => (
