@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use powerpulse_shared::apply_ai;
+use powerpulse_shared::{apply_ai, Role};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -86,10 +86,10 @@ pub fn input_of(item: &ClaimedItem) -> ConversationInput {
             .messages
             .iter()
             .filter_map(|m| {
-                let role = match m.role.as_str() {
-                    "customer" => Speaker::Customer,
-                    "agent" => Speaker::Agent,
-                    _ => return None,
+                let role = match m.role {
+                    Role::Customer => Speaker::Customer,
+                    Role::Agent => Speaker::Agent,
+                    Role::Bot => return None,
                 };
                 Some(TurnText {
                     role,
@@ -111,7 +111,7 @@ pub fn merge_analysis(
     let customers: Vec<&crate::store::ClaimedMessage> = item
         .messages
         .iter()
-        .filter(|m| m.role == "customer")
+        .filter(|m| m.role == Role::Customer)
         .collect();
     let mut scores: Vec<Option<f64>> = customers.iter().map(|m| m.sentiment).collect();
     let mut summary = item.summary.clone();

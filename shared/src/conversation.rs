@@ -36,6 +36,13 @@ impl Role {
             Role::Bot => "bot",
         }
     }
+
+    /// The role named `name` as [`Role::as_str`] writes it.
+    pub fn from_name(name: &str) -> Option<Role> {
+        [Role::Customer, Role::Agent, Role::Bot]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
 }
 
 /// One kept message of a conversation.
@@ -236,4 +243,18 @@ pub struct Conversation {
     pub messages: Vec<Message>,
     /// Counts, time facts and analysis.
     pub summary: Summary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_back_the_names_they_write() {
+        for r in [Role::Customer, Role::Agent, Role::Bot] {
+            assert_eq!(Role::from_name(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::from_name("Customer"), None);
+        assert_eq!(Role::from_name(""), None);
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use powerpulse_shared::Summary;
+use powerpulse_shared::{Role, Summary};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
@@ -108,8 +108,8 @@ pub struct ClaimedItem {
 pub struct ClaimedMessage {
     /// Position in the conversation.
     pub seq: i64,
-    /// `customer`, `agent` or `bot`.
-    pub role: String,
+    /// Who wrote it.
+    pub role: Role,
     /// The text.
     pub text: String,
     /// The sentiment in place.
@@ -415,7 +415,7 @@ impl Store {
                     if let Some(it) = items.get_mut(&id) {
                         it.messages.push(ClaimedMessage {
                             seq: col(&row, "seq")?,
-                            role: col(&row, "role")?,
+                            role: super::role_of(&row)?,
                             text: col(&row, "text")?,
                             sentiment: col(&row, "sentiment")?,
                         });

@@ -78,6 +78,17 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A message row's `role` column as a role (anything else is a corrupt store).
+fn role_of<R: sqlx::Row>(row: &R) -> Result<powerpulse_shared::Role>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let name: String = col(row, "role")?;
+    powerpulse_shared::Role::from_name(&name)
+        .ok_or_else(|| StoreError::Corrupt(format!("message role {name:?}")))
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -166,18 +166,13 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let role: String = col(row, "role")?;
-    let direction = if role == "customer" {
-        "to_company"
-    } else {
-        "to_client"
-    };
+    let role = super::role_of(row)?;
     Ok(MessageRecord {
         message_id: col(row, "message_id")?,
         chat_id: col(row, "chat_id")?,
         message_content: col(row, "text")?,
-        direction: direction.to_owned(),
-        role,
+        direction: role.direction().to_owned(),
+        role: role.as_str().to_owned(),
         social_create_time: powerpulse_shared::time::format_timestamp(col(row, "time_ms")?),
         agent_info: col(row, "agent")?,
         sentiment_score: col(row, "sentiment")?,
