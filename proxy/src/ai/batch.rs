@@ -88,9 +88,8 @@ impl Provider {
         let op: Value = serde_json::from_str(&text).map_err(|e| CallError::Malformed {
             reason: format!("the batch's state is not JSON: {e}"),
         })?;
-        let state = op["metadata"]["state"].as_str().unwrap_or_default();
-        match state {
-            "BATCH_STATE_SUCCEEDED" => {
+        match gemini_outcome(&op) {
+            GeminiOutcome::Succeeded => {
                 let items = op["response"]["inlinedResponses"]["inlinedResponses"]
                     .as_array()
                     .cloned()
@@ -110,10 +109,8 @@ impl Provider {
                         .collect(),
                 ))
             }
-            "BATCH_STATE_FAILED" | "BATCH_STATE_CANCELLED" | "BATCH_STATE_EXPIRED" => {
-                Ok(BatchPoll::Ended(ended(state, &op["error"])))
-            }
-            _ => Ok(BatchPoll::Running),
+            GeminiOutcome::Ended(state) => Ok(BatchPoll::Ended(ended(&state, &op["error"]))),
+            GeminiOutcome::Running => Ok(BatchPoll::Running),
         }
     }
 
@@ -200,6 +197,32 @@ impl Provider {
     }
 }
 
+/// Where Gemini's batch operation is.
+#[derive(Debug, PartialEq)]
+enum GeminiOutcome {
+    Running,
+    Succeeded,
+    /// Failed, cancelled or expired, with the state's name.
+    Ended(String),
+}
+
+/// Reads the operation's `metadata.state` (`BATCH_STATE_*`; the SDKs' `JOB_STATE_*` names are
+/// read alike), and `done` for a state this code does not know, so a renamed state can never
+/// leave a job polling forever.
+fn gemini_outcome(op: &Value) -> GeminiOutcome {
+    let state = op["metadata"]["state"].as_str().unwrap_or_default();
+    let name = state
+        .trim_start_matches("BATCH_STATE_")
+        .trim_start_matches("JOB_STATE_");
+    match name {
+        "SUCCEEDED" => GeminiOutcome::Succeeded,
+        "FAILED" | "CANCELLED" | "EXPIRED" => GeminiOutcome::Ended(state.to_owned()),
+        _ if op["done"] == true && op["response"].is_object() => GeminiOutcome::Succeeded,
+        _ if op["done"] == true => GeminiOutcome::Ended(format!("done in state {state:?}")),
+        _ => GeminiOutcome::Running,
+    }
+}
+
 /// The batch's resource name from Gemini's operation (`batches/...`).
 fn batch_name(op: &Value) -> Result<String, CallError> {
     op["name"]
@@ -248,6 +271,49 @@ fn ended(state: &str, error: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gemini_states_and_a_done_operation_in_an_unknown_state() {
+        let op = |state: &str, done: bool, response: bool| {
+            let mut v = json!({"name": "batches/1", "metadata": {"state": state}, "done": done});
+            if response {
+                v["response"] = json!({"inlinedResponses": {"inlinedResponses": []}});
+            }
+            v
+        };
+        assert_eq!(
+            gemini_outcome(&op("BATCH_STATE_PENDING", false, false)),
+            GeminiOutcome::Running
+        );
+        assert_eq!(
+            gemini_outcome(&op("BATCH_STATE_RUNNING", false, false)),
+            GeminiOutcome::Running
+        );
+        assert_eq!(
+            gemini_outcome(&op("BATCH_STATE_SUCCEEDED", true, true)),
+            GeminiOutcome::Succeeded
+        );
+        assert_eq!(
+            gemini_outcome(&op("JOB_STATE_SUCCEEDED", true, true)),
+            GeminiOutcome::Succeeded
+        );
+        assert_eq!(
+            gemini_outcome(&op("BATCH_STATE_EXPIRED", true, false)),
+            GeminiOutcome::Ended("BATCH_STATE_EXPIRED".into())
+        );
+        assert_eq!(
+            gemini_outcome(&op("SOMETHING_NEW", true, true)),
+            GeminiOutcome::Succeeded
+        );
+        assert!(matches!(
+            gemini_outcome(&op("SOMETHING_NEW", true, false)),
+            GeminiOutcome::Ended(_)
+        ));
+        assert_eq!(
+            gemini_outcome(&op("SOMETHING_NEW", false, false)),
+            GeminiOutcome::Running
+        );
+    }
 
     #[test]
     fn ids_that_would_change_the_url_are_refused() {
