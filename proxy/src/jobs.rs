@@ -284,7 +284,7 @@ impl Jobs {
 
     /// Does `task` for a job while a watcher keeps this worker's leases alive and stops the work
     /// when the job is cancelled (from any instance).
-    pub(crate) async fn process(
+    async fn process(
         &self,
         engine: &Arc<AiEngine>,
         job_id: &str,
@@ -398,7 +398,7 @@ impl Jobs {
 
     /// Writes analysed conversations (and their cache entries), failures and the counters of
     /// the work that produced them (work paid for counts even when it stopped early).
-    pub(crate) async fn write_outcomes(
+    async fn write_outcomes(
         &self,
         job_id: &str,
         label: &str,
@@ -432,11 +432,7 @@ impl Jobs {
 
     /// What ends a job's work: finished (the metrics refreshed first, so whoever sees the job
     /// done sees its results), paused for the quota, or stopped by a cancel or shutdown.
-    pub(crate) async fn end_work(
-        &self,
-        job_id: &str,
-        stop: Option<Stop>,
-    ) -> crate::store::Result<()> {
+    async fn end_work(&self, job_id: &str, stop: Option<Stop>) -> crate::store::Result<()> {
         match stop {
             None => {
                 self.cache.refresh(&self.store).await?;
@@ -464,7 +460,7 @@ impl Jobs {
     }
 
     /// Loads claimed conversations, answers what the cache can, and prepares the rest.
-    pub(crate) async fn prepare_claim(
+    async fn prepare_claim(
         &self,
         engine: &Arc<AiEngine>,
         job_id: &str,
@@ -524,7 +520,7 @@ impl Jobs {
 }
 
 /// A claim's conversations and what was sent for them.
-pub(crate) struct ClaimContext {
+struct ClaimContext {
     items: HashMap<String, ClaimedItem>,
     keys: HashMap<String, String>,
     sent: HashMap<String, Vec<usize>>,
@@ -532,7 +528,7 @@ pub(crate) struct ClaimContext {
 }
 
 /// What a worker does for a job.
-pub(crate) enum Task {
+enum Task {
     /// Analyse its queued conversations (synchronously, or by submitting batches).
     Work {
         /// Bypass the cache.

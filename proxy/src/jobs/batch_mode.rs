@@ -29,7 +29,7 @@ pub const MAX_REMOTE_CONVERSATIONS: usize = 5_000;
 const POLLS_PER_PASS: i64 = 20;
 
 /// A finished batch's answers by request key.
-pub(crate) type Answers = Vec<(String, Result<Reply, CallError>)>;
+pub(super) type Answers = Vec<(String, Result<Reply, CallError>)>;
 
 /// The counters of batch work: the batch price, and what it saved against synchronous calls.
 fn batch_stats(

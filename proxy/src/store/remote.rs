@@ -3,6 +3,7 @@
 //! collects it (one worker, even with several instances polling).
 
 use serde::{Deserialize, Serialize};
+use sqlx::QueryBuilder;
 
 use super::{col, now_ms, with_pool, Result, Store, StoreError};
 
@@ -43,8 +44,6 @@ pub struct RemoteBatchRow {
     pub id: String,
     /// The requests and their chats.
     pub requests: Vec<RemoteRequest>,
-    /// When it was submitted (epoch ms).
-    pub submitted_ms: i64,
 }
 
 impl Store {
@@ -73,17 +72,22 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            for chat in requests.iter().flat_map(|r| &r.chats) {
-                sqlx::query(
-                    "UPDATE job_items SET status = 'remote', remote_batch = $1, claimed_by = NULL \
-                     WHERE job_id = $2 AND chat_id = $3 AND status = 'claimed' AND claimed_by = $4",
-                )
-                .bind(batch_id.to_owned())
-                .bind(job_id.to_owned())
-                .bind(chat.clone())
-                .bind(worker.to_owned())
-                .execute(&mut *tx)
-                .await?;
+            // One statement per 500 chats, not one per chat: a batch holds thousands.
+            let chats: Vec<&String> = requests.iter().flat_map(|r| &r.chats).collect();
+            for chunk in chats.chunks(500) {
+                let mut qb = QueryBuilder::new("UPDATE job_items SET status = 'remote', remote_batch = ");
+                qb.push_bind(batch_id.to_owned())
+                    .push(", claimed_by = NULL WHERE status = 'claimed' AND job_id = ")
+                    .push_bind(job_id.to_owned())
+                    .push(" AND claimed_by = ")
+                    .push_bind(worker.to_owned())
+                    .push(" AND chat_id IN (");
+                let mut sep = qb.separated(", ");
+                for chat in chunk {
+                    sep.push_bind((*chat).clone());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
             }
             sqlx::query(
                 "UPDATE jobs SET mode = 'batch', stage = 'waiting for the provider''s batch', \
@@ -98,30 +102,6 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
-    }
-
-    /// A job's batches still at the provider, oldest first.
-    pub async fn open_remote_batches(&self, job_id: &str) -> Result<Vec<RemoteBatchRow>> {
-        with_pool!(self, pool => {
-            let rows = sqlx::query(
-                "SELECT id, requests, submitted_ms FROM remote_batches WHERE job_id = $1 AND state = 'open' \
-                 ORDER BY submitted_ms, id",
-            )
-            .bind(job_id.to_owned())
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    let requests: String = col(r, "requests")?;
-                    Ok(RemoteBatchRow {
-                        id: col(r, "id")?,
-                        requests: serde_json::from_str(&requests)
-                            .map_err(|e| StoreError::Corrupt(format!("remote batch requests: {e}")))?,
-                        submitted_ms: col(r, "submitted_ms")?,
-                    })
-                })
-                .collect()
-        })
     }
 
     /// Hands a batch's items over to `worker` (status `claimed`) and marks the batch `state`;
@@ -169,7 +149,7 @@ impl Store {
     ) -> Result<Vec<(String, RemoteBatchRow)>> {
         with_pool!(self, pool => {
             let rows = sqlx::query(
-                "SELECT b.id, b.job_id, b.requests, b.submitted_ms FROM remote_batches b \
+                "SELECT b.id, b.job_id, b.requests FROM remote_batches b \
                  JOIN jobs j ON j.id = b.job_id WHERE b.state = 'open' AND j.status <> 'cancelled' \
                  ORDER BY b.submitted_ms, b.id LIMIT $1",
             )
@@ -186,7 +166,6 @@ impl Store {
                             requests: serde_json::from_str(&requests).map_err(|e| {
                                 StoreError::Corrupt(format!("remote batch requests: {e}"))
                             })?,
-                            submitted_ms: col(r, "submitted_ms")?,
                         },
                     ))
                 })
