@@ -6,7 +6,8 @@ use std::time::Duration;
 use powerpulse_shared::Dataset;
 
 use crate::ai::prompt::{batch_text, estimate_tokens, ConversationInput};
-use crate::ai::{AiEngine, ItemOutcome, Stats};
+use crate::ai::{AiEngine, ItemOutcome};
+use crate::analysis::Analysis;
 use crate::config::{AiService, Config, Secret};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -170,22 +171,28 @@ pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
         eprintln!("powerpulse: no AI provider configured: set AI_SERVICE and its key, or pass --service with --dry-run");
         return 2;
     };
+    // No store: the CLI keeps no cache.
+    let analysis = Analysis::new(engine, None);
+    let engine = analysis.engine();
     let inputs = inputs(d);
-    let prepared: Vec<_> = engine
-        .prepare_all(&inputs)
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
+    let rt = runtime();
+    let prepared = match rt.block_on(analysis.lookup(&inputs, true)) {
+        Ok(lookup) => lookup.to_send,
+        Err(e) => {
+            eprintln!("powerpulse: {e}");
+            return 1;
+        }
+    };
     let sent_tokens: u32 = prepared.iter().map(|p| p.tokens).sum();
     let raw_tokens: u32 = d
         .conversations
         .iter()
         .map(|c| estimate_tokens(&raw_transcript(c)))
         .sum();
-    let batches = engine.plan(prepared);
     let n = inputs.len().max(1) as f64;
     let mut out = std::io::stdout().lock();
     if dry_run {
+        let batches = engine.plan(prepared);
         for (i, b) in batches.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -215,17 +222,13 @@ pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
     }
     init_logs();
     let started = std::time::Instant::now();
-    let stats = Stats::default();
     let token = tokio_util::sync::CancellationToken::new();
-    let results = runtime().block_on(async {
-        let futs = batches
-            .into_iter()
-            .map(|b| engine.run_batch(b, &token, &stats));
-        futures::future::join_all(futs).await
-    });
+    let runs = rt.block_on(futures::future::join_all(analysis.calls(prepared, &token)));
     let mut failed = 0;
-    for r in results {
-        match r {
+    let mut s = crate::ai::StatsSnapshot::default();
+    for run in runs {
+        s = s.plus(&run.stats);
+        match run.outcomes {
             Ok(items) => {
                 for (id, o) in items {
                     let line = match o {
@@ -246,7 +249,6 @@ pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
             }
         }
     }
-    let s = stats.snapshot();
     eprintln!(
         "{} conversations, {} calls ({:.1} conversations per call), {} retries, {} failed, {:.1} s; input tokens {} ({:.0} per conversation; raw transcript {:.0})",
         inputs.len(),

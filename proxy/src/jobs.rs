@@ -12,8 +12,9 @@ use powerpulse_shared::{apply_ai, Role};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::ai::prompt::{AiAnalysis, ConversationInput, Prepared, Speaker, TurnText};
-use crate::ai::{AiEngine, ItemOutcome, Stats, StatsSnapshot, Stop};
+use crate::ai::prompt::{AiAnalysis, ConversationInput};
+use crate::ai::{AiEngine, ItemOutcome, StatsSnapshot, Stop};
+use crate::analysis::{Analysis, Lookup, Sent};
 use crate::store::{ClaimedItem, JobStats, Store, StoredAnalysis};
 
 mod batch_mode;
@@ -24,7 +25,7 @@ pub struct Jobs {
     store: Store,
     /// Refreshed before a job is marked finished, so whoever sees it done sees its results.
     cache: Arc<crate::cache::MetricsCache>,
-    engine: Option<Arc<AiEngine>>,
+    analysis: Option<Arc<Analysis>>,
     notify: Notify,
     worker_id: String,
     shutdown: CancellationToken,
@@ -33,8 +34,6 @@ pub struct Jobs {
     /// How often the worker task died and was started again, and why it last died.
     restarts: std::sync::atomic::AtomicU64,
     last_failure: Mutex<Option<String>>,
-    /// What the provider's model list said of the configured model.
-    model_check: Mutex<crate::ai::model_check::ModelCheck>,
     /// When this worker last asked the provider about open batches.
     last_poll: Mutex<Option<std::time::Instant>>,
 }
@@ -80,24 +79,10 @@ pub async fn restart_on_panic<F, Fut>(
 
 /// Builds the inputs the AI sees from a stored conversation: customer and agent messages only.
 pub fn input_of(item: &ClaimedItem) -> ConversationInput {
-    ConversationInput {
-        id: item.chat_id.clone(),
-        messages: item
-            .messages
-            .iter()
-            .filter_map(|m| {
-                let role = match m.role {
-                    Role::Customer => Speaker::Customer,
-                    Role::Agent => Speaker::Agent,
-                    Role::Bot => return None,
-                };
-                Some(TurnText {
-                    role,
-                    text: m.text.clone(),
-                })
-            })
-            .collect(),
-    }
+    ConversationInput::from_messages(
+        &item.chat_id,
+        item.messages.iter().map(|m| (m.role, m.text.as_str())),
+    )
 }
 
 /// The stored form of an AI analysis: the summary with the AI's fields in place (the shared
@@ -148,7 +133,7 @@ impl Jobs {
     pub fn new(
         store: Store,
         cache: Arc<crate::cache::MetricsCache>,
-        engine: Option<AiEngine>,
+        analysis: Option<Arc<Analysis>>,
         worker_id: String,
         shutdown: CancellationToken,
         lease: Duration,
@@ -156,7 +141,7 @@ impl Jobs {
         Arc::new(Jobs {
             store,
             cache,
-            engine: engine.map(Arc::new),
+            analysis,
             notify: Notify::new(),
             worker_id,
             shutdown,
@@ -164,19 +149,8 @@ impl Jobs {
             lease_ms: lease.as_millis() as i64,
             restarts: Default::default(),
             last_failure: Mutex::new(None),
-            model_check: Mutex::new(crate::ai::model_check::ModelCheck::Pending),
             last_poll: Mutex::new(None),
         })
-    }
-
-    /// The AI analyzer label, when a provider is configured.
-    pub fn ai_analyzer(&self) -> Option<String> {
-        self.engine.as_ref().map(|e| e.label())
-    }
-
-    /// The AI engine, when a provider is configured.
-    pub fn engine(&self) -> Option<&Arc<AiEngine>> {
-        self.engine.as_ref()
     }
 
     /// Tells the worker there is new work.
@@ -213,29 +187,6 @@ impl Jobs {
         .await;
     }
 
-    /// Checks the configured model against the provider's list, logs the verdict and keeps
-    /// it for `/health` (nothing to check without a provider).
-    pub async fn check_model(&self) {
-        use crate::ai::model_check::ModelCheck;
-        let Some(engine) = &self.engine else { return };
-        let check = engine.check_model().await;
-        match &check {
-            ModelCheck::Found => {
-                tracing::info!(model = %engine.label(), "the provider lists the configured model")
-            }
-            ModelCheck::Missing { message, .. } | ModelCheck::Unchecked { message } => {
-                tracing::warn!("{message}")
-            }
-            ModelCheck::Pending => {}
-        }
-        *self.model_check.lock().expect("not poisoned") = check;
-    }
-
-    /// The last model check (pending until the first one ends).
-    pub fn model_check(&self) -> crate::ai::model_check::ModelCheck {
-        self.model_check.lock().expect("not poisoned").clone()
-    }
-
     /// Worker restarts so far and the last reason (for `/health`).
     pub fn worker_restarts(&self) -> (u64, Option<String>) {
         (
@@ -245,23 +196,24 @@ impl Jobs {
     }
 
     async fn run(self: Arc<Self>) {
-        let Some(engine) = self.engine.clone() else {
+        let Some(analysis) = self.analysis.clone() else {
             return;
         };
+        let engine = analysis.engine();
         loop {
             if self.shutdown.is_cancelled() {
                 break;
             }
             let step = async {
                 self.store.release_stale_claims(self.lease_ms).await?;
-                self.cancel_remote_batches(&engine).await?;
-                self.poll_remote_batches(&engine).await?;
+                self.cancel_remote_batches(engine).await?;
+                self.poll_remote_batches(&analysis).await?;
                 self.store.finish_idle_jobs().await?;
                 self.store.runnable_job().await
             };
             match step.await {
                 Ok(Some((job_id, force))) => {
-                    if let Err(e) = self.process(&engine, &job_id, Task::Work { force }).await {
+                    if let Err(e) = self.process(&analysis, &job_id, Task::Work { force }).await {
                         tracing::error!(job = %job_id, error = %e, "job step failed");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
@@ -286,7 +238,7 @@ impl Jobs {
     /// when the job is cancelled (from any instance).
     async fn process(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
         task: Task,
     ) -> crate::store::Result<()> {
@@ -323,9 +275,9 @@ impl Jobs {
             })
         };
         let result = match task {
-            Task::Work { force } => self.work(engine, job_id, force, &token).await,
+            Task::Work { force } => self.work(analysis, job_id, force, &token).await,
             Task::Collect { batch, poll } => {
-                self.collect(engine, job_id, &batch, poll, &token).await
+                self.collect(analysis, job_id, &batch, poll, &token).await
             }
         };
         token.cancel();
@@ -336,20 +288,20 @@ impl Jobs {
 
     async fn work(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
         force: bool,
         token: &CancellationToken,
     ) -> crate::store::Result<()> {
         self.store.set_job_running(job_id, "analysing").await?;
+        let engine = analysis.engine();
         if self.goes_by_batch(engine, job_id).await? {
-            return self.submit(engine, job_id, force, token).await;
+            return self.submit(analysis, job_id, force, token).await;
         }
-        let label = engine.label();
         let cfg = engine.config();
         let per_claim = (cfg.batch_max_conversations * cfg.max_concurrency).max(20) as i64;
-        // Batches stay queued ahead of the limiter so the provider's rate, not the claiming,
-        // sets the pace: more work is claimed while fewer than two rounds of batches wait.
+        // Calls stay queued ahead of the limiter so the provider's rate, not the claiming,
+        // sets the pace: more work is claimed while fewer than two rounds of calls wait.
         let ahead = cfg.max_concurrency * 2;
         let mut running = FuturesUnordered::new();
         let mut exhausted = false;
@@ -364,33 +316,23 @@ impl Jobs {
                     exhausted = true;
                     break;
                 }
-                let ctx = Arc::new(
-                    self.prepare_claim(engine, job_id, force, &label, claimed)
-                        .await?,
-                );
-                for batch in engine.plan(ctx.to_send.clone()) {
-                    let engine = engine.clone();
-                    let token = token.clone();
+                let (ctx, to_send) = self.prepare_claim(analysis, job_id, force, claimed).await?;
+                let ctx = Arc::new(ctx);
+                for call in analysis.calls(to_send, token) {
                     let ctx = ctx.clone();
-                    running.push(async move {
-                        let stats = Stats::default();
-                        let r = engine.run_batch(batch, &token, &stats).await;
-                        (ctx, r, stats.snapshot())
-                    });
+                    running.push(async move { (ctx, call.await) });
                 }
             }
-            let Some((ctx, result, stats)) = running.next().await else {
+            let Some((ctx, run)) = running.next().await else {
                 break;
             };
-            let outcomes = match result {
-                Ok(outcomes) => outcomes,
-                Err(s) => {
-                    stop.get_or_insert(s);
-                    token.cancel();
-                    Vec::new()
-                }
-            };
-            self.write_outcomes(job_id, &label, &ctx, outcomes, job_stats(stats, engine))
+            let outcomes = run.outcomes.unwrap_or_else(|s| {
+                stop.get_or_insert(s);
+                token.cancel();
+                Vec::new()
+            });
+            let stats = job_stats(run.stats, engine);
+            self.write_outcomes(analysis, job_id, &ctx, outcomes, stats)
                 .await?;
         }
         self.end_work(job_id, stop).await
@@ -400,30 +342,26 @@ impl Jobs {
     /// the work that produced them (work paid for counts even when it stopped early).
     async fn write_outcomes(
         &self,
+        analysis: &Analysis,
         job_id: &str,
-        label: &str,
         ctx: &ClaimContext,
         outcomes: Vec<(String, ItemOutcome)>,
         stats: JobStats,
     ) -> crate::store::Result<()> {
+        analysis.remember(&ctx.sent, &outcomes).await?;
         let mut done = Vec::new();
         let mut failed = Vec::new();
-        let mut cache = Vec::new();
         for (id, o) in outcomes {
             match o {
-                ItemOutcome::Done(a) => {
-                    if let Some(k) = ctx.keys.get(&id) {
-                        cache.push((
-                            k.clone(),
-                            serde_json::to_string(&a).expect("analyses serialize"),
-                        ));
-                    }
-                    done.push(merge_analysis(&ctx.items[&id], &a, &ctx.sent[&id], label));
-                }
+                ItemOutcome::Done(a) => done.push(merge_analysis(
+                    &ctx.items[&id],
+                    &a,
+                    &ctx.sent[&id].customer_sent,
+                    &ctx.label,
+                )),
                 ItemOutcome::Failed(reason) => failed.push((id, reason)),
             }
         }
-        self.store.cache_put(&cache).await?;
         self.store
             .complete_items(job_id, &self.worker_id, &done, &failed, stats)
             .await?;
@@ -459,54 +397,32 @@ impl Jobs {
         Ok(())
     }
 
-    /// Loads claimed conversations, answers what the cache can, and prepares the rest.
+    /// Loads claimed conversations, writes what the cache answers, and returns the rest to send.
     async fn prepare_claim(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
         force: bool,
-        label: &str,
         claimed: Vec<String>,
-    ) -> crate::store::Result<ClaimContext> {
+    ) -> crate::store::Result<(ClaimContext, Vec<crate::ai::prompt::Prepared>)> {
         let items = self.store.load_claimed(&claimed).await?;
         let inputs: Vec<ConversationInput> = items.iter().map(input_of).collect();
-        let prepared = engine.prepare_all(&inputs);
-        let items: HashMap<String, ClaimedItem> =
-            items.into_iter().map(|i| (i.chat_id.clone(), i)).collect();
         // Unchanged content, same model and prompt: the cached analysis is reused.
-        let cached = if force {
-            HashMap::new()
-        } else {
-            self.store
-                .cache_get(&prepared.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>())
-                .await?
+        let Lookup {
+            cached,
+            to_send,
+            sent,
+        } = analysis.lookup(&inputs, force).await?;
+        let ctx = ClaimContext {
+            items: items.into_iter().map(|i| (i.chat_id.clone(), i)).collect(),
+            sent,
+            label: analysis.label(),
         };
-        let mut ctx = ClaimContext {
-            items,
-            keys: HashMap::new(),
-            sent: HashMap::new(),
-            to_send: Vec::new(),
-        };
-        let mut from_cache = Vec::new();
-        for (p, key) in prepared {
-            match cached
-                .get(&key)
-                .and_then(|v| serde_json::from_str::<AiAnalysis>(v).ok())
-            {
-                Some(a) => from_cache.push(merge_analysis(
-                    &ctx.items[&p.id],
-                    &a,
-                    &p.customer_sent,
-                    label,
-                )),
-                None => {
-                    ctx.keys.insert(p.id.clone(), key);
-                    ctx.sent.insert(p.id.clone(), p.customer_sent.clone());
-                    ctx.to_send.push(p);
-                }
-            }
-        }
-        if !from_cache.is_empty() {
+        if !cached.is_empty() {
+            let from_cache: Vec<StoredAnalysis> = cached
+                .iter()
+                .map(|(p, a)| merge_analysis(&ctx.items[&p.id], a, &p.customer_sent, &ctx.label))
+                .collect();
             let stats = JobStats {
                 cached: from_cache.len() as i64,
                 ..JobStats::default()
@@ -515,16 +431,15 @@ impl Jobs {
                 .complete_items(job_id, &self.worker_id, &from_cache, &[], stats)
                 .await?;
         }
-        Ok(ctx)
+        Ok((ctx, to_send))
     }
 }
 
 /// A claim's conversations and what was sent for them.
 struct ClaimContext {
     items: HashMap<String, ClaimedItem>,
-    keys: HashMap<String, String>,
-    sent: HashMap<String, Vec<usize>>,
-    to_send: Vec<Prepared>,
+    sent: HashMap<String, Sent>,
+    label: String,
 }
 
 /// What a worker does for a job.

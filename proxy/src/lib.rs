@@ -3,6 +3,7 @@
 //! the shared pipeline on a file. `main.rs` only calls [`cli::main`].
 
 pub mod ai;
+pub mod analysis;
 pub mod cache;
 pub mod cli;
 pub mod cli_server;

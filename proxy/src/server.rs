@@ -7,6 +7,7 @@ use powerpulse_shared::Options;
 use tokio_util::sync::CancellationToken;
 
 use crate::ai::AiEngine;
+use crate::analysis::Analysis;
 use crate::cache::MetricsCache;
 use crate::config::Config;
 use crate::http::{app, AppState};
@@ -54,20 +55,21 @@ pub async fn state(
     );
     let cache = Arc::new(MetricsCache::default());
     cache.clone().keep_fresh(store.clone(), shutdown.clone());
+    let analysis =
+        AiEngine::new(&config.ai).map(|e| Arc::new(Analysis::new(e, Some(store.clone()))));
     let jobs = Jobs::new(
         store.clone(),
         cache.clone(),
-        AiEngine::new(&config.ai),
+        analysis.clone(),
         config.worker_id.clone(),
         shutdown,
         lease,
     );
     let worker = tokio::spawn(jobs.clone().supervise());
     // In the background: a slow or unreachable provider must not delay the start.
-    tokio::spawn({
-        let jobs = jobs.clone();
-        async move { jobs.check_model().await }
-    });
+    if let Some(analysis) = analysis.clone() {
+        tokio::spawn(async move { analysis.check_model().await });
+    }
     let state = AppState {
         uploads: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads)),
         store,
@@ -75,6 +77,7 @@ pub async fn state(
         options: Arc::new(options),
         cache,
         jobs,
+        analysis,
     };
     Ok((state, worker))
 }
@@ -89,7 +92,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tracing::info!(
         %addr,
         store = store.kind(),
-        analyzer = %state.jobs.ai_analyzer().unwrap_or_else(|| "builtin".into()),
+        analyzer = %state.analyzer(),
         app = %app_dir.display(),
         "PowerPulse listening"
     );

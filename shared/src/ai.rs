@@ -40,20 +40,26 @@ pub struct ConversationInput {
 impl ConversationInput {
     /// The input of a cleaned conversation.
     pub fn of(c: &Conversation) -> Self {
+        Self::from_messages(
+            &c.summary.chat_id,
+            c.messages.iter().map(|m| (m.role, m.text.as_str())),
+        )
+    }
+
+    /// The input of a conversation's messages (role and text, in time order): bots left out.
+    pub fn from_messages<'a>(id: &str, messages: impl Iterator<Item = (Role, &'a str)>) -> Self {
         ConversationInput {
-            id: c.summary.chat_id.clone(),
-            messages: c
-                .messages
-                .iter()
-                .filter_map(|m| {
-                    let role = match m.role {
+            id: id.to_owned(),
+            messages: messages
+                .filter_map(|(role, text)| {
+                    let role = match role {
                         Role::Customer => Speaker::Customer,
                         Role::Agent => Speaker::Agent,
                         Role::Bot => return None,
                     };
                     Some(TurnText {
                         role,
-                        text: m.text.clone(),
+                        text: text.to_owned(),
                     })
                 })
                 .collect(),

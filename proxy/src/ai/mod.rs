@@ -20,6 +20,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AiConfig;
+use crate::store::AiCacheKey;
 use limits::Limits;
 use prompt::{
     batch_text, prepare, validate, AiAnalysis, ConversationInput, Prepared, PROMPT_VERSION,
@@ -58,6 +59,20 @@ pub struct StatsSnapshot {
     pub output_tokens: u64,
     /// Conversations sent (once per call).
     pub conversations_sent: u64,
+}
+
+impl StatsSnapshot {
+    /// The sum of two snapshots (the counters of several calls).
+    pub fn plus(&self, o: &StatsSnapshot) -> StatsSnapshot {
+        StatsSnapshot {
+            calls: self.calls + o.calls,
+            retries: self.retries + o.retries,
+            failures: self.failures + o.failures,
+            input_tokens: self.input_tokens + o.input_tokens,
+            output_tokens: self.output_tokens + o.output_tokens,
+            conversations_sent: self.conversations_sent + o.conversations_sent,
+        }
+    }
 }
 
 impl Stats {
@@ -132,10 +147,12 @@ pub struct AiEngine {
 }
 
 /// A cache key for a conversation's analysis: content as sent, model and prompt version.
-pub fn cache_key(label: &str, prepared_text_without_id: &str) -> String {
-    crate::ingest::sha256_hex(
-        format!("{PROMPT_VERSION}\n{label}\n{prepared_text_without_id}").as_bytes(),
-    )
+pub fn cache_key(label: &str, p: &Prepared) -> AiCacheKey {
+    // Hashed behind the "### c" header the keys were first made with, so caches kept by
+    // earlier versions still answer.
+    AiCacheKey(crate::ingest::sha256_hex(
+        format!("{PROMPT_VERSION}\n{label}\n### c\n{}", p.text).as_bytes(),
+    ))
 }
 
 impl AiEngine {
@@ -188,13 +205,13 @@ impl AiEngine {
     }
 
     /// Prepares conversations (trimmed, redacted) with their cache keys.
-    pub fn prepare_all(&self, inputs: &[ConversationInput]) -> Vec<(Prepared, String)> {
+    pub fn prepare_all(&self, inputs: &[ConversationInput]) -> Vec<(Prepared, AiCacheKey)> {
         let label = self.label();
         inputs
             .iter()
             .map(|c| {
-                let p = prepare(c, "c", self.cfg.redact);
-                let key = cache_key(&label, &p.text);
+                let p = prepare(c, self.cfg.redact);
+                let key = cache_key(&label, &p);
                 (p, key)
             })
             .collect()
@@ -220,10 +237,7 @@ impl AiEngine {
             batches.push(current);
         }
         for b in &mut batches {
-            for (i, p) in b.iter_mut().enumerate() {
-                let short = format!("c{}", i + 1);
-                p.text = p.text.replacen("### c\n", &format!("### {short}\n"), 1);
-            }
+            number(b);
         }
         batches
     }
@@ -364,6 +378,13 @@ impl AiEngine {
     }
 }
 
+/// Gives a call's conversations their short ids, `c1` up, in order.
+pub fn number(call: &mut [Prepared]) {
+    for (i, p) in call.iter_mut().enumerate() {
+        p.short_id = format!("c{}", i + 1);
+    }
+}
+
 /// Reads `{"results": [...]}`; returns valid items by caller id and failed ones by position.
 #[allow(clippy::type_complexity)]
 pub(crate) fn parse_results(
@@ -375,20 +396,10 @@ pub(crate) fn parse_results(
     let results = v["results"]
         .as_array()
         .ok_or("the model's JSON has no results array")?;
-    let short_ids: HashMap<String, usize> = sub
+    let short_ids: HashMap<&str, usize> = sub
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            (
-                p.text
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_start_matches("### ")
-                    .to_owned(),
-                i,
-            )
-        })
+        .map(|(i, p)| (p.short_id.as_str(), i))
         .collect();
     let mut found: HashMap<usize, Result<AiAnalysis, String>> = HashMap::new();
     for r in results {

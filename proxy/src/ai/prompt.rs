@@ -21,7 +21,9 @@ pub use powerpulse_shared::ai::{AiAnalysis, ConversationInput, Speaker, TurnText
 pub struct Prepared {
     /// The caller's id.
     pub id: String,
-    /// The compact transcript lines.
+    /// The id the model sees (`c1`, `c2`, ...: short, unique in its call), given by the plan.
+    pub short_id: String,
+    /// The compact transcript lines (without the `### <short id>` header the call adds).
     pub text: String,
     /// For each customer message sent, its index among the conversation's customer messages.
     pub customer_sent: Vec<usize>,
@@ -118,11 +120,16 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The header of one conversation in a call.
+fn header(short_id: &str) -> String {
+    format!("### {short_id}\n")
+}
+
 /// Prepares a conversation: first and last messages of long ones, one line per message.
-pub fn prepare(c: &ConversationInput, short_id: &str, redacting: bool) -> Prepared {
+pub fn prepare(c: &ConversationInput, redacting: bool) -> Prepared {
     let n = c.messages.len();
     let keep = |i: usize| n <= KEEP_FIRST + KEEP_LAST || i < KEEP_FIRST || i >= n - KEEP_LAST;
-    let mut text = format!("### {short_id}\n");
+    let mut text = String::new();
     let mut customer_index = 0;
     let mut customer_sent = Vec::new();
     let mut omitted = 0;
@@ -152,9 +159,11 @@ pub fn prepare(c: &ConversationInput, short_id: &str, redacting: bool) -> Prepar
             customer_index += 1;
         }
     }
-    let tokens = estimate_tokens(&text);
+    // Counted with a header as long as the first plan's ids.
+    let tokens = estimate_tokens(&(header("c") + &text));
     Prepared {
         id: c.id.clone(),
+        short_id: String::new(),
         text,
         customer_sent,
         omitted,
@@ -228,6 +237,7 @@ pub fn output_schema(gemini: bool) -> Value {
 pub fn batch_text(batch: &[Prepared]) -> String {
     let mut s = String::new();
     for p in batch {
+        s.push_str(&header(&p.short_id));
         s.push_str(&p.text);
     }
     s
@@ -355,7 +365,7 @@ mod tests {
 
     #[test]
     fn long_conversations_keep_first_and_last_messages() {
-        let p = prepare(&conv(30), "c1", false);
+        let p = prepare(&conv(30), false);
         assert_eq!(p.omitted, 30 - KEEP_FIRST - KEEP_LAST);
         assert!(
             p.text.contains("message 0")
@@ -365,7 +375,7 @@ mod tests {
         assert!(p.text.contains("[… 18 messages omitted …]"));
         // Customer messages 0,2 (first four) and 22..28 (last eight): indices among customers.
         assert_eq!(p.customer_sent, vec![0, 1, 11, 12, 13, 14]);
-        let short = prepare(&conv(5), "c2", false);
+        let short = prepare(&conv(5), false);
         assert_eq!((short.omitted, short.customer_sent.len()), (0, 3));
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
 use crate::ai::prompt::{AiAnalysis, ConversationInput, Prepared};
-use crate::ai::{ItemOutcome, Stats, StatsSnapshot, Stop};
+use crate::ai::{ItemOutcome, StatsSnapshot, Stop};
 
 /// Most conversations in one request.
 pub const MAX_CONVERSATIONS: usize = 500;
@@ -111,7 +111,7 @@ pub async fn analyze(
     State(state): State<AppState>,
     Json(req): Json<AnalyzeRequest>,
 ) -> Result<Json<AnalyzeResponse>, ApiError> {
-    let engine = state.jobs.engine().cloned().ok_or_else(|| {
+    let analysis = state.analysis.clone().ok_or_else(|| {
         ApiError::Unavailable(
             "AI analysis is not configured on this server (built-in analyzer only)".into(),
         )
@@ -133,64 +133,32 @@ pub async fn analyze(
             dup.id
         )));
     }
-    let prepared = engine.prepare_all(&req.conversations);
-    let cached = if req.force {
-        HashMap::new()
-    } else {
-        state
-            .store
-            .cache_get(&prepared.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>())
-            .await?
-    };
+    let lookup = analysis.lookup(&req.conversations, req.force).await?;
     let mut results: HashMap<String, AnalyzeResult> = HashMap::new();
-    let mut keys = HashMap::new();
-    let mut to_send: Vec<Prepared> = Vec::new();
-    for (p, key) in prepared {
-        match cached
-            .get(&key)
-            .and_then(|v| serde_json::from_str::<AiAnalysis>(v).ok())
-        {
-            Some(a) => {
-                results.insert(p.id.clone(), done(&p.id, &a, &p.customer_sent, true));
-            }
-            None if p.customer_sent.is_empty() && p.text.lines().count() <= 1 => {
-                results.insert(
-                    p.id.clone(),
-                    failed(
-                        &p.id,
-                        Vec::new(),
-                        "the conversation has no customer or agent message".into(),
-                    ),
-                );
-            }
-            None => {
-                keys.insert(p.id.clone(), (key, p.customer_sent.clone()));
-                to_send.push(p);
-            }
-        }
+    for (p, a) in &lookup.cached {
+        results.insert(p.id.clone(), done(&p.id, a, &p.customer_sent, true));
+    }
+    let (empty, to_send): (Vec<Prepared>, Vec<Prepared>) = lookup
+        .to_send
+        .into_iter()
+        .partition(|p| p.customer_sent.is_empty() && p.text.is_empty());
+    for p in empty {
+        let reason = "the conversation has no customer or agent message".to_owned();
+        results.insert(p.id.clone(), failed(&p.id, Vec::new(), reason));
     }
     let token = tokio_util::sync::CancellationToken::new();
-    let stats = Stats::default();
-    let mut running: FuturesUnordered<_> = engine
-        .plan(to_send)
-        .into_iter()
-        .map(|b| engine.run_batch(b, &token, &stats))
-        .collect();
-    let mut cache = Vec::new();
+    let mut running: FuturesUnordered<_> = analysis.calls(to_send, &token).into_iter().collect();
+    let mut usage = StatsSnapshot::default();
     let mut quota = None;
-    while let Some(r) = running.next().await {
-        match r {
+    while let Some(run) = running.next().await {
+        usage = usage.plus(&run.stats);
+        match run.outcomes {
             Ok(outcomes) => {
+                analysis.remember(&lookup.sent, &outcomes).await?;
                 for (id, o) in outcomes {
-                    let (key, indices) = keys[&id].clone();
+                    let indices = lookup.sent[&id].customer_sent.clone();
                     let res = match o {
-                        ItemOutcome::Done(a) => {
-                            cache.push((
-                                key,
-                                serde_json::to_string(&a).expect("analyses serialize"),
-                            ));
-                            done(&id, &a, &indices, false)
-                        }
+                        ItemOutcome::Done(a) => done(&id, &a, &indices, false),
                         ItemOutcome::Failed(reason) => failed(&id, indices, reason),
                     };
                     results.insert(id, res);
@@ -204,7 +172,6 @@ pub async fn analyze(
         }
     }
     drop(running);
-    state.store.cache_put(&cache).await?;
     if let Some(reason) = quota {
         return Err(ApiError::RateLimited(format!(
             "the AI provider's quota is exhausted: {reason}"
@@ -216,8 +183,8 @@ pub async fn analyze(
         .filter_map(|c| results.remove(&c.id))
         .collect();
     Ok(Json(AnalyzeResponse {
-        analyzer: engine.label(),
+        analyzer: analysis.label(),
         results: ordered,
-        usage: stats.snapshot(),
+        usage,
     }))
 }

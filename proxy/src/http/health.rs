@@ -43,13 +43,13 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let body = Health {
         status: if ok { "ok" } else { "unavailable" },
         store: state.store.kind(),
-        analyzer: state.jobs.ai_analyzer().unwrap_or_else(|| "builtin".into()),
-        ai: state.jobs.engine().is_some(),
+        analyzer: state.analyzer(),
+        ai: state.analysis.is_some(),
         version: env!("CARGO_PKG_VERSION"),
         definitions: powerpulse_shared::DEFINITIONS_VERSION,
         worker_restarts,
         worker_last_failure,
-        ai_model: state.jobs.engine().map(|_| state.jobs.model_check()),
+        ai_model: state.analysis.as_ref().map(|a| a.model_check()),
     };
     (
         if ok {

@@ -44,11 +44,26 @@ pub struct AppState {
     pub options: Arc<Options>,
     /// Metrics snapshot and response cache.
     pub cache: Arc<MetricsCache>,
-    /// Background analysis jobs (and the AI client, when configured).
+    /// Background analysis jobs.
     pub jobs: Arc<Jobs>,
+    /// The AI analysis service, when a provider is configured.
+    pub analysis: Option<Arc<crate::analysis::Analysis>>,
     /// Uploads being read and ingested at once (`MAX_CONCURRENT_UPLOADS`): each holds its
     /// whole file in memory, so more wait their turn with a 429 instead of exhausting it.
     pub uploads: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    /// The AI analyzer's label, when a provider is configured.
+    pub fn ai_analyzer(&self) -> Option<String> {
+        self.analysis.as_ref().map(|a| a.label())
+    }
+
+    /// The analyzer new analyses come from: the AI's label, or the built-in analyzer's.
+    pub fn analyzer(&self) -> String {
+        self.ai_analyzer()
+            .unwrap_or_else(|| powerpulse_shared::BUILTIN.to_owned())
+    }
 }
 
 #[derive(OpenApi)]

@@ -144,7 +144,7 @@ pub async fn upload_json(
         upload_id: new_id("up"),
         file_name,
         force,
-        ai_analyzer: state.jobs.ai_analyzer(),
+        ai_analyzer: state.ai_analyzer(),
     };
     let upload_id = meta.upload_id.clone();
     let done = ingest(&state.store, &state.options, bytes, meta)

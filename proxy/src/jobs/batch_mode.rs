@@ -17,7 +17,8 @@ use super::{input_of, ClaimContext, Jobs, Task};
 use crate::ai::batch::{BatchPoll, BATCH_PRICE_FACTOR, BATCH_WINDOW_MS};
 use crate::ai::prompt::{batch_text, Prepared};
 use crate::ai::provider::{CallError, Reply};
-use crate::ai::{parse_results, AiEngine, ItemOutcome, Stats, Stop};
+use crate::ai::{number, parse_results, AiEngine, ItemOutcome, Stop};
+use crate::analysis::Analysis;
 use crate::config::BatchMode;
 use crate::store::{now_ms, JobStats, RemoteBatchRow, RemoteRequest, RemoteState};
 
@@ -74,12 +75,12 @@ impl Jobs {
     /// if the provider will not take a batch, its conversations are analysed synchronously).
     pub(super) async fn submit(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
         force: bool,
         token: &CancellationToken,
     ) -> crate::store::Result<()> {
-        let label = engine.label();
+        let engine = analysis.engine();
         let mut stop = None;
         while stop.is_none() && !token.is_cancelled() {
             let claimed = self
@@ -89,13 +90,11 @@ impl Jobs {
             if claimed.is_empty() {
                 break;
             }
-            let ctx = self
-                .prepare_claim(engine, job_id, force, &label, claimed)
-                .await?;
-            if ctx.to_send.is_empty() {
+            let (ctx, to_send) = self.prepare_claim(analysis, job_id, force, claimed).await?;
+            if to_send.is_empty() {
                 continue;
             }
-            let planned = engine.plan(ctx.to_send.clone());
+            let planned = engine.plan(to_send);
             let requests: Vec<RemoteRequest> = planned
                 .iter()
                 .enumerate()
@@ -139,9 +138,7 @@ impl Jobs {
                 }
                 Err(e) => {
                     tracing::warn!(job = %job_id, reason = %e.reason(), "the provider did not take the batch; analysing synchronously");
-                    stop = self
-                        .run_now(engine, job_id, &label, &ctx, planned, token)
-                        .await?;
+                    stop = self.run_now(analysis, job_id, &ctx, planned, token).await?;
                 }
             }
         }
@@ -152,42 +149,29 @@ impl Jobs {
         }
     }
 
-    /// Analyses planned batches synchronously, concurrently under the key's limits; returns why
+    /// Analyses planned calls synchronously, concurrently under the key's limits; returns why
     /// it stopped early, if it did.
     async fn run_now(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
-        label: &str,
         ctx: &ClaimContext,
-        batches: Vec<Vec<Prepared>>,
+        planned: Vec<Vec<Prepared>>,
         token: &CancellationToken,
     ) -> crate::store::Result<Option<Stop>> {
-        let mut running: FuturesUnordered<_> = batches
+        let mut running: FuturesUnordered<_> = analysis
+            .calls_as_planned(planned, token)
             .into_iter()
-            .map(|b| async move {
-                let stats = Stats::default();
-                let r = engine.run_batch(b, token, &stats).await;
-                (r, stats.snapshot())
-            })
             .collect();
         let mut stop = None;
-        while let Some((result, stats)) = running.next().await {
-            let outcomes = match result {
-                Ok(o) => o,
-                Err(s) => {
-                    stop.get_or_insert(s);
-                    Vec::new()
-                }
-            };
-            self.write_outcomes(
-                job_id,
-                label,
-                ctx,
-                outcomes,
-                super::job_stats(stats, engine),
-            )
-            .await?;
+        while let Some(run) = running.next().await {
+            let outcomes = run.outcomes.unwrap_or_else(|s| {
+                stop.get_or_insert(s);
+                Vec::new()
+            });
+            let stats = super::job_stats(run.stats, analysis.engine());
+            self.write_outcomes(analysis, job_id, ctx, outcomes, stats)
+                .await?;
         }
         Ok(stop)
     }
@@ -217,8 +201,9 @@ impl Jobs {
     /// Asks the provider about open batches (every `AI_BATCH_POLL_MS`), and collects those done.
     pub(super) async fn poll_remote_batches(
         self: &Arc<Self>,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
     ) -> crate::store::Result<()> {
+        let engine = analysis.engine();
         {
             let mut last = self.last_poll.lock().expect("not poisoned");
             if last.is_some_and(|t| t.elapsed() < engine.config().batch_poll) {
@@ -238,7 +223,7 @@ impl Jobs {
                     continue;
                 }
             };
-            self.process(engine, &job_id, Task::Collect { batch, poll })
+            self.process(analysis, &job_id, Task::Collect { batch, poll })
                 .await?;
         }
         Ok(())
@@ -247,7 +232,7 @@ impl Jobs {
     /// Writes a finished batch's answers; what it did not answer is analysed synchronously.
     pub(super) async fn collect(
         &self,
-        engine: &Arc<AiEngine>,
+        analysis: &Analysis,
         job_id: &str,
         batch: &RemoteBatchRow,
         poll: Result<Answers, String>,
@@ -261,33 +246,28 @@ impl Jobs {
             // Another worker collects it, or the job was cancelled.
             return Ok(());
         }
-        let label = engine.label();
+        let engine = analysis.engine();
         let items = self.store.load_claimed(&chats).await?;
         let inputs: Vec<_> = items.iter().map(input_of).collect();
-        let mut prepared: HashMap<String, (Prepared, String)> = engine
-            .prepare_all(&inputs)
+        // Prepared again as when submitted (the cache is not asked: these were paid for).
+        let lookup = analysis.lookup(&inputs, true).await?;
+        let mut prepared: HashMap<String, Prepared> = lookup
+            .to_send
             .into_iter()
-            .map(|(p, key)| (p.id.clone(), (p, key)))
+            .map(|p| (p.id.clone(), p))
             .collect();
-        let mut ctx = ClaimContext {
+        let ctx = ClaimContext {
             items: items.into_iter().map(|i| (i.chat_id.clone(), i)).collect(),
-            keys: HashMap::new(),
-            sent: HashMap::new(),
-            to_send: Vec::new(),
+            sent: lookup.sent,
+            label: analysis.label(),
         };
-        // Each request's conversations as they were sent: same preparation, same short ids.
+        // Each request's conversations as they were sent: in the same order, so the same ids.
         let mut requests: Vec<(&RemoteRequest, Vec<Prepared>)> = Vec::new();
         for r in &batch.requests {
-            let mut sub = Vec::new();
-            for (i, chat) in r.chats.iter().enumerate() {
-                if let Some((mut p, key)) = prepared.remove(chat) {
-                    p.text = p.text.replacen("### c\n", &format!("### c{}\n", i + 1), 1);
-                    ctx.keys.insert(chat.clone(), key);
-                    ctx.sent.insert(chat.clone(), p.customer_sent.clone());
-                    sub.push(p);
-                }
-            }
-            requests.push((r, sub));
+            let mut call: Vec<Prepared> =
+                r.chats.iter().filter_map(|c| prepared.remove(c)).collect();
+            number(&mut call);
+            requests.push((r, call));
         }
         let (mut answers, ended) = match poll {
             Ok(a) => (a.into_iter().collect::<HashMap<_, _>>(), None),
@@ -324,20 +304,12 @@ impl Jobs {
             }
         }
         let stats = batch_stats(answered, input_tokens, output_tokens, engine);
-        self.write_outcomes(job_id, &label, &ctx, outcomes, stats)
+        self.write_outcomes(analysis, job_id, &ctx, outcomes, stats)
             .await?;
         let stop = if again.is_empty() {
             None
         } else {
-            for p in &mut again {
-                // Short ids are given again by the synchronous plan.
-                if let Some(rest) = p.text.strip_prefix("### ") {
-                    if let Some((_, body)) = rest.split_once('\n') {
-                        p.text = format!("### c\n{body}");
-                    }
-                }
-            }
-            self.run_now(engine, job_id, &label, &ctx, engine.plan(again), token)
+            self.run_now(analysis, job_id, &ctx, engine.plan(again), token)
                 .await?
         };
         self.end_work(job_id, stop).await

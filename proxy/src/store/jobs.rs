@@ -563,43 +563,4 @@ impl Store {
             Ok(n)
         })
     }
-
-    /// Cached analyses by key.
-    pub async fn cache_get(&self, keys: &[String]) -> Result<HashMap<String, String>> {
-        let mut out = HashMap::new();
-        with_pool!(self, pool => {
-            for chunk in keys.chunks(500) {
-                let mut qb = QueryBuilder::new("SELECT key, analysis FROM ai_cache WHERE key IN (");
-                let mut sep = qb.separated(", ");
-                for k in chunk {
-                    sep.push_bind(k.clone());
-                }
-                qb.push(")");
-                for row in qb.build().fetch_all(pool).await? {
-                    out.insert(col(&row, "key")?, col(&row, "analysis")?);
-                }
-            }
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(out)
-    }
-
-    /// Keeps validated analyses by key.
-    pub async fn cache_put(&self, entries: &[(String, String)]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        with_pool!(self, pool => {
-            for chunk in entries.chunks(500) {
-                let mut qb = QueryBuilder::new("INSERT INTO ai_cache (key, analysis, created_ms) ");
-                let now = now_ms();
-                qb.push_values(chunk, |mut b, (k, v)| {
-                    b.push_bind(k.clone()).push_bind(v.clone()).push_bind(now);
-                });
-                qb.push(" ON CONFLICT (key) DO NOTHING");
-                qb.build().execute(pool).await?;
-            }
-        });
-        Ok(())
-    }
 }

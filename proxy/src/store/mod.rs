@@ -5,6 +5,7 @@
 //! databases read the same way; dynamic statements go through `QueryBuilder`, which writes each
 //! database's own placeholders.
 
+mod ai_cache;
 mod ingest;
 mod jobs;
 mod query;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+pub use ai_cache::AiCacheKey;
 pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
 pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
 pub use query::{ConversationRow, ListQuery, SortKey};
