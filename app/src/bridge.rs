@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Reply, Request, Stage};
 use crate::state::{AiState, Transcript, Ui};
 
 /// What a reply's timing measures.
@@ -172,20 +172,18 @@ fn download(name: &str, bytes: &JsValue) {
 
 fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
     match reply {
-        Reply::Progress { stage, pct, .. } => {
-            if stage == "started" {
-                with(|b| {
-                    b.ready.set(true);
-                    for (h, p) in b.queued.borrow_mut().drain(..) {
-                        raw_send(b, h, p);
-                    }
-                });
-            } else if stage == "done" {
-                ui.progress.set(None);
-            } else {
-                ui.progress.set(Some((stage, pct)));
-            }
+        Reply::Listening => {
+            with(|b| {
+                b.ready.set(true);
+                for (h, p) in b.queued.borrow_mut().drain(..) {
+                    raw_send(b, h, p);
+                }
+            });
         }
+        Reply::Progress {
+            stage: Stage::Done, ..
+        } => ui.progress.set(None),
+        Reply::Progress { stage, pct, .. } => ui.progress.set(Some((stage, pct))),
         Reply::Ready { datasets, .. } => ui.datasets.set(datasets),
         Reply::Loaded {
             seq,

@@ -9,11 +9,11 @@ pub mod bridge;
 pub mod components;
 pub mod engine;
 pub mod format;
+pub mod http;
 pub mod protocol;
 pub mod state;
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use components::charts::{Daily, Heatmap, Histogram, Sentiment, Topics};
@@ -25,30 +25,10 @@ use state::{ServerInfo, Ui};
 
 /// Asks `/health` what the server offers (nothing, when the page is opened offline).
 async fn server_info() -> ServerInfo {
-    let Some(w) = web_sys::window() else {
-        return ServerInfo::default();
-    };
-    let Ok(resp) = JsFuture::from(w.fetch_with_str("/health")).await else {
-        return ServerInfo::default();
-    };
-    let resp: web_sys::Response = resp.unchecked_into();
-    if !resp.ok() {
-        return ServerInfo::default();
-    }
-    let Ok(p) = resp.json() else {
-        return ServerInfo::default();
-    };
-    let Ok(v) = JsFuture::from(p).await else {
-        return ServerInfo::default();
-    };
-    let get = |k: &str| js_sys::Reflect::get(&v, &k.into()).ok();
-    ServerInfo {
-        reachable: true,
-        ai: get("ai").and_then(|x| x.as_bool()).unwrap_or(false),
-        analyzer: get("analyzer")
-            .and_then(|x| x.as_string())
-            .unwrap_or_default(),
-    }
+    http::get::<powerpulse_shared::wire::Health>("/health")
+        .await
+        .map(ServerInfo::from)
+        .unwrap_or_default()
 }
 
 /// Asks the browser to keep our data under storage pressure.

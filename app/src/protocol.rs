@@ -1,6 +1,7 @@
 //! Messages between the page and the worker. Each message is a JS array `[header, payload]`:
 //! the header is JSON of these types, the payload an optional `File` or `ArrayBuffer`.
 
+use powerpulse_shared::csv_out::ExportType;
 use powerpulse_shared::list::{ListPage, ListQuery};
 use powerpulse_shared::metrics::Bucket;
 use powerpulse_shared::{AgentRow, CleaningReport, DailyRow, Filter, MessageRecord, MetricsReport};
@@ -75,15 +76,13 @@ pub enum Request {
     },
     /// A CSV export (the answer's payload is its bytes).
     Csv {
-        /// `conversations`, `messages` or `metrics`.
-        kind: String,
+        /// Which export.
+        kind: ExportType,
         /// The filter.
         filter: Filter,
     },
-    /// Analyse the dataset's conversations with the server's AI.
+    /// Analyse the dataset's conversations with the AI of the server the app came from.
     Ai {
-        /// The server's base URL (`""` for the same origin).
-        base: String,
         /// Ignore the server's cache.
         force: bool,
     },
@@ -170,23 +169,49 @@ pub struct Facets {
     pub last_day: Option<String>,
 }
 
+/// A step of loading a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading the file.
+    Reading,
+    /// Parsing, cleaning, measuring and analysing.
+    Processing,
+    /// Saving the dataset in IndexedDB.
+    Saving,
+    /// Finished.
+    Done,
+}
+
+impl Stage {
+    /// What the progress bar says.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Reading => "reading",
+            Stage::Processing => "parsing and analysing",
+            Stage::Saving => "saving in the browser",
+            Stage::Done => "done",
+        }
+    }
+}
+
 /// From the worker to the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Reply {
-    /// The saved datasets, and the one reopened (if any).
+    /// The worker listens: messages sent before this would have been lost.
+    Listening,
+    /// The saved datasets (the last one opened is reopened next).
     Ready {
         /// Saved datasets, newest first.
         datasets: Vec<DatasetMeta>,
-        /// Whether the browser keeps the data even under storage pressure.
-        persisted: bool,
     },
     /// Work in progress.
     Progress {
         /// Echoed.
         seq: u32,
-        /// `reading`, `parsing`, `saving`, ...
-        stage: String,
+        /// The step.
+        stage: Stage,
         /// 0 to 100.
         pct: f64,
     },

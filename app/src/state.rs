@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use powerpulse_shared::list::{ListPage, ListQuery};
 use powerpulse_shared::{CleaningReport, Filter, MessageRecord};
 
-use crate::protocol::{DatasetMeta, Facets, View};
+use crate::protocol::{DatasetMeta, Facets, Stage, View};
 
 /// What the server offers (when the app is served by the proxy).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,6 +17,16 @@ pub struct ServerInfo {
     pub ai: bool,
     /// Its analyzer label.
     pub analyzer: String,
+}
+
+impl From<powerpulse_shared::wire::Health> for ServerInfo {
+    fn from(h: powerpulse_shared::wire::Health) -> Self {
+        ServerInfo {
+            reachable: true,
+            ai: h.ai,
+            analyzer: h.analyzer,
+        }
+    }
 }
 
 /// The AI analysis, seen from the page.
@@ -75,7 +85,7 @@ pub struct Ui {
     /// The list's search, sort and page.
     pub list: RwSignal<ListQuery>,
     /// Work in progress: stage and percent.
-    pub progress: RwSignal<Option<(String, f64)>>,
+    pub progress: RwSignal<Option<(Stage, f64)>>,
     /// The last error (a bad file, say).
     pub error: RwSignal<Option<String>>,
     /// A storage warning (quota).

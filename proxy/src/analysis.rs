@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ai::model_check::ModelCheck;
 use crate::ai::prompt::Prepared;
-use crate::ai::{AiEngine, ItemOutcome, Stats, StatsSnapshot, Stop};
+use crate::ai::{AiEngine, AiUsage, ItemOutcome, Stats, Stop};
 use crate::store::{AiCacheKey, Store};
 
 /// The AI analysis service of one process: the engine, and the store whose cache it uses.
@@ -49,7 +49,7 @@ pub struct CallRun {
     /// Each conversation's outcome by id, or why the call stopped.
     pub outcomes: Result<Vec<(String, ItemOutcome)>, Stop>,
     /// Calls, retries and tokens it took.
-    pub stats: StatsSnapshot,
+    pub stats: AiUsage,
 }
 
 impl Analysis {

@@ -7,10 +7,10 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use powerpulse_shared::csv_out::{self, ExportType};
+use powerpulse_shared::csv_out::ExportType;
 use powerpulse_shared::evaluate;
 use powerpulse_shared::synth::{generate, SynthOptions};
-use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, MessageRecord, Options};
+use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, FilterParams, Options};
 
 use crate::pipeline::process;
 
@@ -72,7 +72,7 @@ pub enum Command {
         file: PathBuf,
         /// conversations, messages or metrics.
         #[arg(long = "type", value_name = "TYPE")]
-        export_type: String,
+        export_type: ExportType,
         /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -142,6 +142,12 @@ pub struct FilterArgs {
     /// Only satisfied conversations.
     #[arg(long)]
     pub satisfied_only: bool,
+    /// Lowest satisfaction score (1-5).
+    #[arg(long)]
+    pub min_satisfaction: Option<i64>,
+    /// Highest satisfaction score (1-5).
+    #[arg(long)]
+    pub max_satisfaction: Option<i64>,
 }
 
 /// Pipeline settings shared by `metrics` and `export`.
@@ -169,16 +175,18 @@ pub enum CliError {
 impl FilterArgs {
     /// The filter these arguments describe.
     pub fn to_filter(&self) -> Result<Filter, CliError> {
-        let mut f = Filter::from_params(
-            self.start_date.as_deref(),
-            self.end_date.as_deref(),
-            self.tz.as_deref(),
-            self.agent.as_deref(),
-            self.topic.as_deref(),
-        )
-        .map_err(CliError::Input)?;
-        f.satisfied_only = self.satisfied_only;
-        Ok(f)
+        FilterParams {
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            tz: self.tz.clone(),
+            agent: self.agent.clone(),
+            topic: self.topic.clone(),
+            satisfied_only: Some(self.satisfied_only),
+            min_satisfaction: self.min_satisfaction,
+            max_satisfaction: self.max_satisfaction,
+        }
+        .to_filter(None)
+        .map_err(CliError::Input)
     }
 }
 
@@ -283,10 +291,9 @@ pub fn run(command: Command) -> Result<(), CliError> {
             filter,
             pipeline,
         } => {
-            let t = ExportType::parse(&export_type).map_err(CliError::Input)?;
             let f = filter.to_filter()?;
             let d = load(&file, &pipeline.to_options()?)?;
-            let bytes = export_bytes(&d, &f, t);
+            let bytes = d.csv(&f, export_type);
             write_output(output.as_ref(), &bytes)?;
         }
         Command::Evaluate {
@@ -363,24 +370,6 @@ fn evaluation(
         None => evaluate::predictions_of(dataset.summaries()),
     };
     Ok(evaluate::evaluate(&labels, &predictions))
-}
-
-/// The CSV bytes of an export type over a dataset.
-pub fn export_bytes(d: &Dataset, f: &Filter, t: ExportType) -> Vec<u8> {
-    match t {
-        ExportType::Conversations => csv_out::conversations_csv(&d.records(f)),
-        ExportType::Messages => {
-            let range = f.time_range();
-            let records: Vec<MessageRecord> = d
-                .conversations
-                .iter()
-                .filter(|c| f.matches(&c.summary, range))
-                .flat_map(MessageRecord::of)
-                .collect();
-            csv_out::messages_csv(&records)
-        }
-        ExportType::Metrics => csv_out::metrics_csv(&d.metrics(f)),
-    }
 }
 
 fn write_output(path: Option<&PathBuf>, bytes: &[u8]) -> Result<(), CliError> {

@@ -225,7 +225,7 @@ pub fn analyze(d: &Dataset, dry_run: bool, service: Option<&str>) -> i32 {
     let token = tokio_util::sync::CancellationToken::new();
     let runs = rt.block_on(futures::future::join_all(analysis.calls(prepared, &token)));
     let mut failed = 0;
-    let mut s = crate::ai::StatsSnapshot::default();
+    let mut s = crate::ai::AiUsage::default();
     for run in runs {
         s = s.plus(&run.stats);
         match run.outcomes {

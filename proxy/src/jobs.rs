@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::ai::prompt::{AiAnalysis, ConversationInput};
-use crate::ai::{AiEngine, ItemOutcome, StatsSnapshot, Stop};
+use crate::ai::{AiEngine, AiUsage, ItemOutcome, Stop};
 use crate::analysis::{Analysis, Lookup, Sent};
 use crate::store::{ClaimedItem, JobStats, Store, StoredAnalysis};
 
@@ -114,7 +114,7 @@ pub fn merge_analysis(
 }
 
 /// The counters of synchronous work at the configured prices.
-fn job_stats(s: StatsSnapshot, engine: &AiEngine) -> JobStats {
+fn job_stats(s: AiUsage, engine: &AiEngine) -> JobStats {
     let c = engine.config();
     JobStats {
         cached: 0,

@@ -91,7 +91,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let store = state.store.clone();
     tracing::info!(
         %addr,
-        store = store.kind(),
+        store = store.kind().name(),
         analyzer = %state.analyzer(),
         app = %app_dir.display(),
         "PowerPulse listening"

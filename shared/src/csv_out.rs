@@ -7,8 +7,10 @@ use crate::records::{ConversationRecord, MessageRecord};
 use crate::response_time::Stats;
 use crate::round::cell;
 
-/// The three exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The three exports (written `conversations`, `messages`, `metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum ExportType {
     /// One row per conversation.
     Conversations,
@@ -31,6 +33,15 @@ impl ExportType {
         }
     }
 
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Conversations => "conversations",
+            Self::Messages => "messages",
+            Self::Metrics => "metrics",
+        }
+    }
+
     /// The download's file name.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -38,6 +49,28 @@ impl ExportType {
             Self::Messages => "powerpulse_messages.csv",
             Self::Metrics => "powerpulse_metrics.csv",
         }
+    }
+}
+
+impl std::str::FromStr for ExportType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ExportType {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ExportType> for &'static str {
+    fn from(t: ExportType) -> Self {
+        t.name()
     }
 }
 

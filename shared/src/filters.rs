@@ -7,6 +7,60 @@ use serde::{Deserialize, Serialize};
 use crate::conversation::Summary;
 use crate::time::{day_start_ms, parse_date, parse_tz, Tz};
 
+/// A filter as the API's query parameters, the CLI's flags and the app's controls give it: text
+/// as typed, checked and turned into a [`Filter`] by [`FilterParams::to_filter`] alone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct FilterParams {
+    /// First day (YYYY-MM-DD, inclusive) of the conversations' first message.
+    pub start_date: Option<String>,
+    /// Last day (YYYY-MM-DD, inclusive).
+    pub end_date: Option<String>,
+    /// Time zone of the dates (IANA name; default the server's `TIMEZONE`, else UTC).
+    pub tz: Option<String>,
+    /// Only conversations this agent replied in.
+    pub agent: Option<String>,
+    /// Only conversations carrying this topic.
+    pub topic: Option<String>,
+    /// Only satisfied conversations (score 4 or 5).
+    pub satisfied_only: Option<bool>,
+    /// Lowest satisfaction score (1-5).
+    pub min_satisfaction: Option<i64>,
+    /// Highest satisfaction score (1-5).
+    pub max_satisfaction: Option<i64>,
+}
+
+impl FilterParams {
+    /// The filter, with `default_tz` where no time zone is given; the error names the parameter.
+    pub fn to_filter(&self, default_tz: Option<&str>) -> Result<Filter, String> {
+        let tz = self.tz.as_deref().or(default_tz);
+        let mut f = Filter::from_params(
+            self.start_date.as_deref(),
+            self.end_date.as_deref(),
+            tz,
+            self.agent.as_deref(),
+            self.topic.as_deref(),
+        )?;
+        f.satisfied_only = self.satisfied_only.unwrap_or(false);
+        f.min_satisfaction = score("min_satisfaction", self.min_satisfaction)?;
+        f.max_satisfaction = score("max_satisfaction", self.max_satisfaction)?;
+        f.validate()?;
+        Ok(f)
+    }
+}
+
+/// A satisfaction bound: 1 to 5.
+fn score(name: &str, v: Option<i64>) -> Result<Option<u8>, String> {
+    match v {
+        None => Ok(None),
+        Some(v) => u8::try_from(v)
+            .ok()
+            .filter(|s| (1..=5).contains(s))
+            .map(Some)
+            .ok_or_else(|| format!("{name} must be between 1 and 5, got {v}")),
+    }
+}
+
 /// A selection of conversations. The default selects everything, in UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -43,6 +43,7 @@ pub mod synth;
 pub mod time;
 pub mod topics;
 pub mod tz;
+pub mod wire;
 
 pub use ai::{
     apply_ai, apply_ai_to_conversation, AiAnalysis, ConversationInput, Speaker, TurnText,
@@ -53,7 +54,7 @@ pub use conversation::{
     Analysis, AnalysisStatus, Conversation, Message, Role, SentimentCounts, Summary,
 };
 pub use error::ParseError;
-pub use filters::Filter;
+pub use filters::{Filter, FilterParams};
 pub use metrics::{
     agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, MetricsReport,
     DEFINITIONS_VERSION,
@@ -124,6 +125,26 @@ impl Dataset {
     /// Dataset metrics under `filter` (the `last_updated` field is left empty).
     pub fn metrics(&self, filter: &Filter) -> MetricsReport {
         compute_metrics(self.summaries(), filter, self.report.filtered, None)
+    }
+
+    /// The CSV of an export type over the conversations `filter` selects (the CLI's and the
+    /// browser's file, byte for byte the server's download).
+    pub fn csv(&self, filter: &Filter, t: csv_out::ExportType) -> Vec<u8> {
+        use csv_out::ExportType;
+        match t {
+            ExportType::Conversations => csv_out::conversations_csv(&self.records(filter)),
+            ExportType::Messages => {
+                let range = filter.time_range();
+                let records: Vec<MessageRecord> = self
+                    .conversations
+                    .iter()
+                    .filter(|c| filter.matches(&c.summary, range))
+                    .flat_map(MessageRecord::of)
+                    .collect();
+                csv_out::messages_csv(&records)
+            }
+            ExportType::Metrics => csv_out::metrics_csv(&self.metrics(filter)),
+        }
     }
 
     /// Conversation records selected by `filter`, in file order.

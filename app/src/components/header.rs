@@ -6,6 +6,7 @@ use crate::bridge;
 use crate::format;
 use crate::protocol::Request;
 use crate::state::{AiState, Ui};
+use powerpulse_shared::csv_out::ExportType;
 
 /// The header.
 #[component]
@@ -24,11 +25,11 @@ pub fn Header() -> impl IntoView {
             ui.close();
         }
     };
-    let csv = move |kind: &'static str| {
+    let csv = move |kind: ExportType| {
         move |_| {
             bridge::send(
                 &Request::Csv {
-                    kind: kind.into(),
+                    kind,
                     filter: ui.filter.get_untracked(),
                 },
                 None,
@@ -37,13 +38,7 @@ pub fn Header() -> impl IntoView {
     };
     let start_ai = move |_| {
         ui.ai.set(AiState::Running(0, 0, 0));
-        bridge::send(
-            &Request::Ai {
-                base: String::new(),
-                force: false,
-            },
-            None,
-        );
+        bridge::send(&Request::Ai { force: false }, None);
     };
     let cancel_ai = move |_| bridge::send(&Request::AiCancel, None);
     view! {
@@ -71,9 +66,9 @@ pub fn Header() -> impl IntoView {
             </div>
             <div class="actions">
                 <span class="export-label">"Export CSV:"</span>
-                <button class="button" on:click=csv("conversations") disabled=move || ui.current.get().is_none() data-testid="csv-conversations">"Conversations"</button>
-                <button class="button" on:click=csv("messages") disabled=move || ui.current.get().is_none() data-testid="csv-messages">"Messages"</button>
-                <button class="button" on:click=csv("metrics") disabled=move || ui.current.get().is_none() data-testid="csv-metrics">"Metrics"</button>
+                <button class="button" on:click=csv(ExportType::Conversations) disabled=move || ui.current.get().is_none() data-testid="csv-conversations">"Conversations"</button>
+                <button class="button" on:click=csv(ExportType::Messages) disabled=move || ui.current.get().is_none() data-testid="csv-messages">"Messages"</button>
+                <button class="button" on:click=csv(ExportType::Metrics) disabled=move || ui.current.get().is_none() data-testid="csv-metrics">"Metrics"</button>
                 {move || {
                     let s = ui.server.get();
                     if !s.ai || ui.current.get().is_none() {

@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 
 use crate::bridge;
+use crate::protocol::Stage;
 use crate::state::Ui;
 
 /// The drop zone (large when nothing is open, a bar otherwise).
@@ -15,7 +16,7 @@ pub fn Upload() -> impl IntoView {
     let take = move |file: Option<web_sys::File>| {
         if let Some(f) = file {
             ui.error.set(None);
-            ui.progress.set(Some(("reading".into(), 1.0)));
+            ui.progress.set(Some((Stage::Reading, 1.0)));
             bridge::load(f);
         }
     };
@@ -70,7 +71,7 @@ pub fn Upload() -> impl IntoView {
             {move || ui.progress.get().map(|(stage, pct)| view! {
                 <div class="progress" role="status" aria-live="polite">
                     <progress max="100" value=pct data-testid="progress"></progress>
-                    <span>{stage}</span>
+                    <span>{stage.label()}</span>
                 </div>
             })}
         </section>

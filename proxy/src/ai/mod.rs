@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
-use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -45,40 +44,12 @@ pub struct Stats {
 }
 
 /// A snapshot of [`Stats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct StatsSnapshot {
-    /// Calls made.
-    pub calls: u64,
-    /// Retries.
-    pub retries: u64,
-    /// Items failed for good.
-    pub failures: u64,
-    /// Input tokens.
-    pub input_tokens: u64,
-    /// Output tokens.
-    pub output_tokens: u64,
-    /// Conversations sent (once per call).
-    pub conversations_sent: u64,
-}
-
-impl StatsSnapshot {
-    /// The sum of two snapshots (the counters of several calls).
-    pub fn plus(&self, o: &StatsSnapshot) -> StatsSnapshot {
-        StatsSnapshot {
-            calls: self.calls + o.calls,
-            retries: self.retries + o.retries,
-            failures: self.failures + o.failures,
-            input_tokens: self.input_tokens + o.input_tokens,
-            output_tokens: self.output_tokens + o.output_tokens,
-            conversations_sent: self.conversations_sent + o.conversations_sent,
-        }
-    }
-}
+pub use powerpulse_shared::wire::AiUsage;
 
 impl Stats {
     /// Current values.
-    pub fn snapshot(&self) -> StatsSnapshot {
-        StatsSnapshot {
+    pub fn snapshot(&self) -> AiUsage {
+        AiUsage {
             calls: self.calls.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
@@ -187,7 +158,7 @@ impl AiEngine {
     pub async fn check_model(&self) -> model_check::ModelCheck {
         let service = self.provider.service_name();
         match self.provider.list_models().await {
-            Ok(ids) => model_check::ModelCheck::of(service, self.provider.model(), &ids),
+            Ok(ids) => model_check::verdict(service, self.provider.model(), &ids),
             Err(e) => model_check::ModelCheck::Unchecked {
                 message: format!("could not list {service}'s models: {}", e.reason()),
             },

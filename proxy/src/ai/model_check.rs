@@ -1,48 +1,24 @@
 //! Whether the configured model exists: the provider's model list is read at start-up (and by
 //! `powerpulse analyze --check`), so a wrong id is reported before a job fails on it.
 
-use serde::Serialize;
+pub use powerpulse_shared::wire::ModelCheck;
 
-/// What the model list said about the configured model.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum ModelCheck {
-    /// Not checked yet (the check runs in the background at start-up).
-    Pending,
-    /// The provider lists the model.
-    Found,
-    /// The provider does not list the model; the closest ids it does list.
-    Missing {
-        /// One line for the log and `/health`.
-        message: String,
-        /// Up to three listed ids, closest first.
-        closest: Vec<String>,
-    },
-    /// The list could not be read (network, key); nothing is known of the model.
-    Unchecked {
-        /// Why.
-        message: String,
-    },
-}
-
-impl ModelCheck {
-    /// The verdict for `model` given the ids the provider lists.
-    pub fn of(service: &str, model: &str, listed: &[String]) -> ModelCheck {
-        if listed.iter().any(|id| id == model) {
-            return ModelCheck::Found;
-        }
-        let closest = closest(model, listed, 3);
-        let message = format!(
-            "{service} does not list the model {model:?} (set {}_MODEL); closest: {}",
-            service.to_uppercase(),
-            if closest.is_empty() {
-                "none".to_owned()
-            } else {
-                closest.join(", ")
-            }
-        );
-        ModelCheck::Missing { message, closest }
+/// The verdict for `model` given the ids the provider lists.
+pub fn verdict(service: &str, model: &str, listed: &[String]) -> ModelCheck {
+    if listed.iter().any(|id| id == model) {
+        return ModelCheck::Found;
     }
+    let closest = closest(model, listed, 3);
+    let message = format!(
+        "{service} does not list the model {model:?} (set {}_MODEL); closest: {}",
+        service.to_uppercase(),
+        if closest.is_empty() {
+            "none".to_owned()
+        } else {
+            closest.join(", ")
+        }
+    );
+    ModelCheck::Missing { message, closest }
 }
 
 /// The `n` ids nearest to `model` by edit distance (ties by name).
@@ -92,11 +68,11 @@ mod tests {
         .map(String::from)
         .to_vec();
         assert_eq!(
-            ModelCheck::of("gemini", "gemini-3.5-flash-lite", &listed),
+            verdict("gemini", "gemini-3.5-flash-lite", &listed),
             ModelCheck::Found
         );
         let ModelCheck::Missing { message, closest } =
-            ModelCheck::of("gemini", "gemini-3-flash-lite", &listed)
+            verdict("gemini", "gemini-3-flash-lite", &listed)
         else {
             panic!("missing")
         };

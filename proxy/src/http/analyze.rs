@@ -7,91 +7,14 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde::{Deserialize, Serialize};
+use powerpulse_shared::wire::{AiUsage, AnalyzeRequest, AnalyzeResponse, AnalyzeResult};
 
 use super::{ApiError, AppState};
-use crate::ai::prompt::{AiAnalysis, ConversationInput, Prepared};
-use crate::ai::{ItemOutcome, StatsSnapshot, Stop};
+use crate::ai::prompt::Prepared;
+use crate::ai::{ItemOutcome, Stop};
 
 /// Most conversations in one request.
 pub const MAX_CONVERSATIONS: usize = 500;
-
-/// The request.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct AnalyzeRequest {
-    /// Conversations to analyse.
-    pub conversations: Vec<ConversationInput>,
-    /// Ignore cached analyses.
-    #[serde(default)]
-    pub force: bool,
-}
-
-/// One conversation's result.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AnalyzeResult {
-    /// The id sent.
-    pub id: String,
-    /// `done` or `failed`.
-    pub status: &'static str,
-    /// Satisfaction 1-5.
-    pub satisfaction_score: Option<u8>,
-    /// Confidence 0-1.
-    pub satisfaction_confidence: Option<f64>,
-    /// FCR (null: no issue).
-    pub first_contact_resolution: Option<bool>,
-    /// Topics.
-    pub topics: Vec<String>,
-    /// Sentiment per customer message listed in `customer_message_indices`.
-    pub sentiment: Vec<Option<f64>>,
-    /// Which customer messages (index among the conversation's customer messages) the
-    /// sentiments are for (long conversations are trimmed to their first and last messages).
-    pub customer_message_indices: Vec<usize>,
-    /// Served from the cache.
-    pub cached: bool,
-    /// Why it failed.
-    pub error: Option<String>,
-}
-
-/// The response.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AnalyzeResponse {
-    /// `gemini:<model>` or `openai:<model>`.
-    pub analyzer: String,
-    /// One result per conversation, in request order.
-    pub results: Vec<AnalyzeResult>,
-    /// Calls, retries, tokens of this request.
-    pub usage: StatsSnapshot,
-}
-
-fn failed(id: &str, indices: Vec<usize>, reason: String) -> AnalyzeResult {
-    AnalyzeResult {
-        id: id.to_owned(),
-        status: "failed",
-        satisfaction_score: None,
-        satisfaction_confidence: None,
-        first_contact_resolution: None,
-        topics: Vec::new(),
-        sentiment: Vec::new(),
-        customer_message_indices: indices,
-        cached: false,
-        error: Some(reason),
-    }
-}
-
-fn done(id: &str, a: &AiAnalysis, indices: &[usize], cached: bool) -> AnalyzeResult {
-    AnalyzeResult {
-        id: id.to_owned(),
-        status: "done",
-        satisfaction_score: Some(a.satisfaction_score),
-        satisfaction_confidence: Some(a.satisfaction_confidence),
-        first_contact_resolution: a.first_contact_resolution,
-        topics: a.topics.clone(),
-        sentiment: a.sentiment.clone(),
-        customer_message_indices: indices.to_vec(),
-        cached,
-        error: None,
-    }
-}
 
 /// Analyses conversations with the configured AI provider.
 #[utoipa::path(
@@ -136,7 +59,10 @@ pub async fn analyze(
     let lookup = analysis.lookup(&req.conversations, req.force).await?;
     let mut results: HashMap<String, AnalyzeResult> = HashMap::new();
     for (p, a) in &lookup.cached {
-        results.insert(p.id.clone(), done(&p.id, a, &p.customer_sent, true));
+        results.insert(
+            p.id.clone(),
+            AnalyzeResult::done(&p.id, a, &p.customer_sent, true),
+        );
     }
     let (empty, to_send): (Vec<Prepared>, Vec<Prepared>) = lookup
         .to_send
@@ -144,11 +70,14 @@ pub async fn analyze(
         .partition(|p| p.customer_sent.is_empty() && p.text.is_empty());
     for p in empty {
         let reason = "the conversation has no customer or agent message".to_owned();
-        results.insert(p.id.clone(), failed(&p.id, Vec::new(), reason));
+        results.insert(
+            p.id.clone(),
+            AnalyzeResult::failed(&p.id, Vec::new(), reason),
+        );
     }
     let token = tokio_util::sync::CancellationToken::new();
     let mut running: FuturesUnordered<_> = analysis.calls(to_send, &token).into_iter().collect();
-    let mut usage = StatsSnapshot::default();
+    let mut usage = AiUsage::default();
     let mut quota = None;
     while let Some(run) = running.next().await {
         usage = usage.plus(&run.stats);
@@ -158,8 +87,8 @@ pub async fn analyze(
                 for (id, o) in outcomes {
                     let indices = lookup.sent[&id].customer_sent.clone();
                     let res = match o {
-                        ItemOutcome::Done(a) => done(&id, &a, &indices, false),
-                        ItemOutcome::Failed(reason) => failed(&id, indices, reason),
+                        ItemOutcome::Done(a) => AnalyzeResult::done(&id, &a, &indices, false),
+                        ItemOutcome::Failed(reason) => AnalyzeResult::failed(&id, indices, reason),
                     };
                     results.insert(id, res);
                 }

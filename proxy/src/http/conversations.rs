@@ -5,14 +5,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
+use powerpulse_shared::{ConversationRecord, Filter, FilterParams, MessageRecord};
 use serde::{Deserialize, Serialize};
 
-use super::metrics::MetricsParams;
-use super::{ApiError, ApiQuery, AppState};
+use super::{ApiError, ApiFilter, ApiQuery, AppState};
 use crate::store::{ConversationRow, ListQuery, SortKey};
 
-/// Parameters of the list.
+/// Parameters of the list besides its filter ([`FilterParams`]).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListParams {
     /// Page, from 1 (default 1).
@@ -24,22 +23,6 @@ pub struct ListParams {
     pub sort_by: Option<String>,
     /// `asc` or `desc` (default).
     pub sort_order: Option<String>,
-    /// Lowest satisfaction score (1-5).
-    pub min_satisfaction: Option<i64>,
-    /// Highest satisfaction score (1-5).
-    pub max_satisfaction: Option<i64>,
-    /// Only satisfied conversations.
-    pub satisfied_only: Option<bool>,
-    /// First day (YYYY-MM-DD, inclusive) of the first message.
-    pub start_date: Option<String>,
-    /// Last day (YYYY-MM-DD, inclusive).
-    pub end_date: Option<String>,
-    /// Time zone of the dates.
-    pub tz: Option<String>,
-    /// Only conversations this agent replied in.
-    pub agent: Option<String>,
-    /// Only conversations with this topic.
-    pub topic: Option<String>,
     /// Text search in the messages (case-insensitive).
     pub q: Option<String>,
 }
@@ -91,24 +74,13 @@ pub struct ConversationDetail {
     pub messages: Vec<MessageRecord>,
 }
 
-fn score(name: &str, v: Option<i64>) -> Result<Option<u8>, ApiError> {
-    match v {
-        None => Ok(None),
-        Some(v) if (1..=5).contains(&v) => Ok(Some(v as u8)),
-        Some(v) => Err(ApiError::Invalid(format!(
-            "{name} must be between 1 and 5, got {v}"
-        ))),
-    }
-}
-
 /// The last page a client may ask for: with 100 rows a page, 100 million rows, far beyond any
 /// store, and small enough that `(page - 1) * page_size` never overflows.
 pub const MAX_PAGE: i64 = 1_000_000;
 
 impl ListParams {
     /// The validated list query.
-    pub fn to_query(&self, default_tz: &str) -> Result<ListQuery, ApiError> {
-        let filter = self.filter(default_tz)?;
+    pub fn to_query(&self, filter: Filter) -> Result<ListQuery, ApiError> {
         let page = self.page.unwrap_or(1);
         if !(1..=MAX_PAGE).contains(&page) {
             return Err(ApiError::Invalid(format!(
@@ -147,23 +119,6 @@ impl ListParams {
             page_size: page_size as u64,
         })
     }
-
-    /// The filter part (shared with the CSV download).
-    pub fn filter(&self, default_tz: &str) -> Result<Filter, ApiError> {
-        let mp = MetricsParams {
-            start_date: self.start_date.clone(),
-            end_date: self.end_date.clone(),
-            agent: self.agent.clone(),
-            topic: self.topic.clone(),
-            tz: self.tz.clone(),
-            satisfied_only: self.satisfied_only,
-        };
-        let mut f = mp.to_filter(default_tz)?;
-        f.min_satisfaction = score("min_satisfaction", self.min_satisfaction)?;
-        f.max_satisfaction = score("max_satisfaction", self.max_satisfaction)?;
-        f.validate().map_err(ApiError::Invalid)?;
-        Ok(f)
-    }
 }
 
 /// Conversations, filtered, sorted and paginated.
@@ -171,15 +126,16 @@ impl ListParams {
     get,
     path = "/api/conversations",
     tag = "conversations",
-    params(ListParams),
+    params(ListParams, FilterParams),
     responses((status = 200, body = ConversationPage), (status = 422, body = super::error::ErrorBody)),
     security((), ("bearer" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<ListParams>,
+    ApiFilter(filter): ApiFilter,
 ) -> Result<Response, ApiError> {
-    let lq = p.to_query(state.config.timezone.name())?;
+    let lq = p.to_query(filter)?;
     // Dashboards ask for the same pages again and again; a page only changes with the data.
     let version = state.store.data_version().await?;
     let page_key = format!("page:{lq:?}");

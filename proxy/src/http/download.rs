@@ -7,37 +7,20 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use powerpulse_shared::csv_out::{self, ExportType};
-use powerpulse_shared::{compute_metrics, Filter};
+use powerpulse_shared::{compute_metrics, Filter, FilterParams};
 use serde::Deserialize;
 
-use super::conversations::ListParams;
-use super::{ApiError, ApiQuery, AppState};
+use super::{ApiError, ApiFilter, ApiQuery, AppState};
 use crate::store::Store;
 
 /// Rows fetched per page while streaming.
 const PAGE: i64 = 2000;
 
-/// Parameters of the download.
+/// Parameters of the download besides its filter ([`FilterParams`]).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DownloadParams {
     /// `conversations` (default), `messages` or `metrics`.
-    pub export_type: Option<String>,
-    /// First day (YYYY-MM-DD, inclusive).
-    pub start_date: Option<String>,
-    /// Last day (YYYY-MM-DD, inclusive).
-    pub end_date: Option<String>,
-    /// Time zone of the dates.
-    pub tz: Option<String>,
-    /// Agent filter.
-    pub agent: Option<String>,
-    /// Topic filter.
-    pub topic: Option<String>,
-    /// Only satisfied conversations.
-    pub satisfied_only: Option<bool>,
-    /// Lowest satisfaction score.
-    pub min_satisfaction: Option<i64>,
-    /// Highest satisfaction score.
-    pub max_satisfaction: Option<i64>,
+    pub export_type: Option<ExportType>,
 }
 
 enum Cursor {
@@ -116,7 +99,7 @@ fn csv_stream(
     get,
     path = "/api/download",
     tag = "download",
-    params(DownloadParams),
+    params(DownloadParams, FilterParams),
     responses(
         (status = 200, description = "CSV with a header row; the definitions version in a column", content_type = "text/csv"),
         (status = 422, body = super::error::ErrorBody)
@@ -126,21 +109,9 @@ fn csv_stream(
 pub async fn download(
     State(state): State<AppState>,
     ApiQuery(p): ApiQuery<DownloadParams>,
+    ApiFilter(filter): ApiFilter,
 ) -> Result<Response, ApiError> {
-    let t = ExportType::parse(p.export_type.as_deref().unwrap_or("conversations"))
-        .map_err(ApiError::Invalid)?;
-    let lp = ListParams {
-        min_satisfaction: p.min_satisfaction,
-        max_satisfaction: p.max_satisfaction,
-        satisfied_only: p.satisfied_only,
-        start_date: p.start_date,
-        end_date: p.end_date,
-        tz: p.tz,
-        agent: p.agent,
-        topic: p.topic,
-        ..ListParams::default()
-    };
-    let filter = lp.filter(state.config.timezone.name())?;
+    let t = p.export_type.unwrap_or(ExportType::Conversations);
     let header_row = Bytes::from(csv_out::header(t));
     let body = match t {
         ExportType::Metrics => {

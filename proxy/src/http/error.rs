@@ -142,3 +142,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// The filter of a request's query string (`FilterParams`), in the server's time zone where the
+/// request names none; a bad parameter is a 422 that names it.
+pub struct ApiFilter(pub powerpulse_shared::Filter);
+
+impl FromRequestParts<super::AppState> for ApiFilter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &super::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ApiQuery(p) =
+            ApiQuery::<powerpulse_shared::FilterParams>::from_request_parts(parts, state).await?;
+        p.to_filter(Some(state.config.timezone.name()))
+            .map(ApiFilter)
+            .map_err(ApiError::Invalid)
+    }
+}

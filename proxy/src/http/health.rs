@@ -3,32 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Serialize;
+use powerpulse_shared::wire::{Health, HealthStatus};
 
 use super::AppState;
-
-/// Health report (no secrets).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Health {
-    /// `ok` or `unavailable`.
-    pub status: &'static str,
-    /// `sqlite` or `postgres`.
-    pub store: &'static str,
-    /// `builtin`, `gemini:<model>` or `openai:<model>`.
-    pub analyzer: String,
-    /// Whether AI analysis is available (`POST /api/analyze`).
-    pub ai: bool,
-    /// Server version.
-    pub version: &'static str,
-    /// The metric definitions version.
-    pub definitions: &'static str,
-    /// Times the background job worker died and was restarted since start-up.
-    pub worker_restarts: u64,
-    /// Why it last died, if it did.
-    pub worker_last_failure: Option<String>,
-    /// Whether the provider lists the configured model (none without a provider).
-    pub ai_model: Option<crate::ai::model_check::ModelCheck>,
-}
 
 /// Health of the server and its store.
 #[utoipa::path(
@@ -41,12 +18,16 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let ok = state.store.ping().await.is_ok();
     let (worker_restarts, worker_last_failure) = state.jobs.worker_restarts();
     let body = Health {
-        status: if ok { "ok" } else { "unavailable" },
+        status: if ok {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Unavailable
+        },
         store: state.store.kind(),
         analyzer: state.analyzer(),
         ai: state.analysis.is_some(),
-        version: env!("CARGO_PKG_VERSION"),
-        definitions: powerpulse_shared::DEFINITIONS_VERSION,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        definitions: powerpulse_shared::DEFINITIONS_VERSION.to_owned(),
         worker_restarts,
         worker_last_failure,
         ai_model: state.analysis.as_ref().map(|a| a.model_check()),

@@ -5,44 +5,12 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use powerpulse_shared::{
-    agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, Filter, MetricsReport,
+    agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, Filter, FilterParams,
+    MetricsReport,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{ApiError, ApiQuery, AppState};
-
-/// Filters of the metrics endpoints.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-pub struct MetricsParams {
-    /// First day (YYYY-MM-DD, inclusive) of the conversations' first message.
-    pub start_date: Option<String>,
-    /// Last day (YYYY-MM-DD, inclusive).
-    pub end_date: Option<String>,
-    /// Only conversations this agent replied in.
-    pub agent: Option<String>,
-    /// Only conversations carrying this topic.
-    pub topic: Option<String>,
-    /// Time zone of the dates (IANA name; default `TIMEZONE`, else UTC).
-    pub tz: Option<String>,
-    /// Only satisfied conversations (score 4 or 5).
-    pub satisfied_only: Option<bool>,
-}
-
-impl MetricsParams {
-    /// The shared filter, or a 422 naming the parameter.
-    pub fn to_filter(&self, default_tz: &str) -> Result<Filter, ApiError> {
-        let mut f = Filter::from_params(
-            self.start_date.as_deref(),
-            self.end_date.as_deref(),
-            Some(self.tz.as_deref().unwrap_or(default_tz)),
-            self.agent.as_deref(),
-            self.topic.as_deref(),
-        )
-        .map_err(ApiError::Invalid)?;
-        f.satisfied_only = self.satisfied_only.unwrap_or(false);
-        Ok(f)
-    }
-}
+use super::{ApiError, ApiFilter, AppState};
 
 /// The per-day series.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -87,15 +55,14 @@ async fn cached_json(
     get,
     path = "/api/metrics",
     tag = "metrics",
-    params(MetricsParams),
+    params(FilterParams),
     responses((status = 200, body = MetricsReport), (status = 422, body = super::error::ErrorBody)),
     security((), ("bearer" = []))
 )]
 pub async fn metrics(
     State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<MetricsParams>,
+    ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    let f = p.to_filter(state.config.timezone.name())?;
     cached_json(&state, "metrics", f, |snap, f| {
         let m = compute_metrics(snap.iter(), &f, snap.filtered, snap.last_updated.clone());
         serde_json::to_vec(&m).expect("metrics serialize")
@@ -108,15 +75,14 @@ pub async fn metrics(
     get,
     path = "/api/metrics/daily",
     tag = "metrics",
-    params(MetricsParams),
+    params(FilterParams),
     responses((status = 200, body = DailyResponse), (status = 422, body = super::error::ErrorBody)),
     security((), ("bearer" = []))
 )]
 pub async fn daily(
     State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<MetricsParams>,
+    ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    let f = p.to_filter(state.config.timezone.name())?;
     cached_json(&state, "daily", f, |snap, f| {
         let r = DailyResponse {
             days: daily_metrics(snap.iter(), &f),
@@ -133,15 +99,14 @@ pub async fn daily(
     get,
     path = "/api/metrics/agents",
     tag = "metrics",
-    params(MetricsParams),
+    params(FilterParams),
     responses((status = 200, body = AgentsResponse), (status = 422, body = super::error::ErrorBody)),
     security((), ("bearer" = []))
 )]
 pub async fn agents(
     State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<MetricsParams>,
+    ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    let f = p.to_filter(state.config.timezone.name())?;
     cached_json(&state, "agents", f, |snap, f| {
         let r = AgentsResponse {
             agents: agent_metrics(snap.iter(), &f),

@@ -31,7 +31,7 @@ use crate::cache::MetricsCache;
 use crate::config::Config;
 use crate::jobs::Jobs;
 use crate::store::Store;
-pub use error::{ApiError, ApiQuery};
+pub use error::{ApiError, ApiFilter, ApiQuery};
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]

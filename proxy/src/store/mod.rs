@@ -135,10 +135,11 @@ impl Store {
     }
 
     /// `sqlite` or `postgres`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> powerpulse_shared::wire::StoreKind {
+        use powerpulse_shared::wire::StoreKind;
         match &self.db {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Sqlite(_) => StoreKind::Sqlite,
+            Db::Postgres(_) => StoreKind::Postgres,
         }
     }
 

@@ -1,0 +1,370 @@
+//! The worker's side: it holds the open dataset, runs the shared crate on it (parsing, cleaning,
+//! analysis, metrics, lists, CSV), keeps datasets in IndexedDB, and talks to the server's AI
+//! endpoint. The page never blocks on any of it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+mod ai;
+mod storage;
+
+use js_sys::{Array, ArrayBuffer, Uint8Array};
+use powerpulse_shared::list::list_page;
+use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
+use powerpulse_shared::{
+    agent_metrics, compute_metrics, daily_metrics, process, Dataset, Filter, MessageRecord,
+    Options, BUILTIN,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{DatasetMeta, Facets, Reply, Request, Stage, View};
+pub use storage::storage_problem;
+use storage::{delete, last_opened, list_datasets, load_saved, save, Saved, SavedRef};
+
+struct Open {
+    meta: DatasetMeta,
+    dataset: Dataset,
+}
+
+#[derive(Default)]
+struct Engine {
+    open: Option<Open>,
+    ai_abort: Option<web_sys::AbortController>,
+}
+
+type Shared = Rc<RefCell<Engine>>;
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn post(reply: &Reply, payload: Option<&JsValue>) {
+    let msg = Array::new();
+    msg.push(&JsValue::from_str(
+        &serde_json::to_string(reply).expect("replies serialize"),
+    ));
+    let transfer = Array::new();
+    if let Some(p) = payload {
+        msg.push(p);
+        if let Some(buf) = p.dyn_ref::<ArrayBuffer>() {
+            transfer.push(buf);
+        }
+    }
+    let _ = scope().post_message_with_transfer(&msg, &transfer);
+}
+
+fn error(seq: u32, message: impl Into<String>) {
+    post(
+        &Reply::Error {
+            seq,
+            message: message.into(),
+        },
+        None,
+    );
+}
+
+fn bytes_to_buffer(bytes: &[u8]) -> ArrayBuffer {
+    let arr = Uint8Array::new_with_length(bytes.len() as u32);
+    arr.copy_from(bytes);
+    arr.buffer()
+}
+
+/// Starts the worker: answers the page's requests.
+pub fn start() {
+    let engine: Shared = Rc::new(RefCell::new(Engine::default()));
+    let handler = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = Array::from(&ev.data());
+        let header = data.get(0).as_string().unwrap_or_default();
+        let payload = data.get(1);
+        let engine = engine.clone();
+        match serde_json::from_str::<Request>(&header) {
+            Ok(req) => wasm_bindgen_futures::spawn_local(handle(engine, req, payload)),
+            Err(e) => error(0, format!("bad request: {e}")),
+        }
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&Reply::Listening, None);
+}
+
+fn facets(d: &Dataset) -> Facets {
+    let mut agents = std::collections::BTreeSet::new();
+    let mut topics = std::collections::BTreeSet::new();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for s in d.summaries() {
+        agents.extend(s.agents.iter().cloned());
+        topics.extend(s.analysis.topics.iter().cloned());
+        lo = lo.min(s.first_message_ms);
+        hi = hi.max(s.first_message_ms);
+    }
+    let day = |ms: i64| {
+        powerpulse_shared::time::local_date(ms, powerpulse_shared::time::Tz::UTC).to_string()
+    };
+    Facets {
+        agents: agents.into_iter().collect(),
+        topics: topics.into_iter().collect(),
+        first_day: (lo != i64::MAX).then(|| day(lo)),
+        last_day: (hi != i64::MIN).then(|| day(hi)),
+    }
+}
+
+fn majority_analyzer(d: &Dataset) -> String {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for s in d.summaries() {
+        *counts.entry(s.analysis.analyzer.as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(a, _)| a.to_owned())
+        .unwrap_or_else(|| BUILTIN.into())
+}
+
+fn new_id() -> String {
+    format!(
+        "ds-{:x}-{:x}",
+        now() as u64,
+        (js_sys::Math::random() * 1e9) as u64
+    )
+}
+
+fn view(d: &Dataset, filter: &Filter, list: &powerpulse_shared::list::ListQuery) -> View {
+    let t = now();
+    let metrics = compute_metrics(d.summaries(), filter, d.report.filtered, None);
+    let heatmap = weekday_hour_heatmap(&d.conversations, filter)
+        .iter()
+        .map(|r| r.to_vec())
+        .collect();
+    View {
+        kpis: crate::protocol::Kpis::of(&metrics),
+        metrics,
+        daily: daily_metrics(d.summaries(), filter),
+        agents: agent_metrics(d.summaries(), filter),
+        histogram: reply_gap_histogram(d.summaries(), filter),
+        heatmap,
+        page: list_page(&d.conversations, filter, list),
+        compute_ms: now() - t,
+    }
+}
+
+async fn open_dataset(engine: &Shared, seq: u32, saved: Saved, work_ms: f64) {
+    let reply = Reply::Loaded {
+        seq,
+        meta: saved.meta.clone(),
+        report: Box::new(saved.dataset.report.clone()),
+        facets: facets(&saved.dataset),
+        work_ms,
+    };
+    engine.borrow_mut().open = Some(Open {
+        meta: saved.meta,
+        dataset: saved.dataset,
+    });
+    post(&reply, None);
+}
+
+async fn handle(engine: Shared, req: Request, payload: JsValue) {
+    match req {
+        Request::Init => {
+            let datasets = match list_datasets().await {
+                Ok(d) => d,
+                Err(e) => {
+                    error(0, e);
+                    Vec::new()
+                }
+            };
+            post(
+                &Reply::Ready {
+                    datasets: datasets.clone(),
+                },
+                None,
+            );
+            if let Some(id) = last_opened()
+                .await
+                .filter(|id| datasets.iter().any(|d| &d.id == id))
+            {
+                let t = now();
+                match load_saved(&id).await {
+                    Ok(saved) => open_dataset(&engine, 0, saved, now() - t).await,
+                    Err(e) => error(0, e),
+                }
+            }
+        }
+        Request::Load { seq, name } => {
+            let t = now();
+            post(
+                &Reply::Progress {
+                    seq,
+                    stage: Stage::Reading,
+                    pct: 5.0,
+                },
+                None,
+            );
+            let Ok(file) = payload.dyn_into::<web_sys::File>() else {
+                return error(seq, "no file was given");
+            };
+            let size = file.size() as u64;
+            let buffer = match JsFuture::from(file.array_buffer()).await {
+                Ok(b) => b,
+                Err(e) => return error(seq, format!("cannot read {name}: {e:?}")),
+            };
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            drop(buffer);
+            post(
+                &Reply::Progress {
+                    seq,
+                    stage: Stage::Processing,
+                    pct: 30.0,
+                },
+                None,
+            );
+            let dataset = match process(&bytes, &Options::default()) {
+                Ok(d) => d,
+                Err(e) => return error(seq, format!("{name}: {e}")),
+            };
+            drop(bytes);
+            let meta = DatasetMeta {
+                id: new_id(),
+                name,
+                size,
+                created_ms: now(),
+                conversations: dataset.conversations.len() as u64,
+                messages: dataset.report.messages_kept,
+                analyzer: BUILTIN.into(),
+            };
+            open_dataset(&engine, seq, Saved { meta, dataset }, now() - t).await;
+            post(
+                &Reply::Progress {
+                    seq,
+                    stage: Stage::Saving,
+                    pct: 90.0,
+                },
+                None,
+            );
+            persist(&engine).await;
+            post(
+                &Reply::Progress {
+                    seq,
+                    stage: Stage::Done,
+                    pct: 100.0,
+                },
+                None,
+            );
+        }
+        Request::Open { seq, id } => {
+            let t = now();
+            match load_saved(&id).await {
+                Ok(saved) => open_dataset(&engine, seq, saved, now() - t).await,
+                Err(e) => error(seq, e),
+            }
+        }
+        Request::Delete { id } => {
+            let closes = engine
+                .borrow()
+                .open
+                .as_ref()
+                .is_some_and(|o| o.meta.id == id);
+            if closes {
+                let mut e = engine.borrow_mut();
+                e.open = None;
+                if let Some(a) = e.ai_abort.take() {
+                    a.abort();
+                }
+            }
+            let warning = delete(&id).await.err();
+            let datasets = list_datasets().await.unwrap_or_default();
+            post(&Reply::Datasets { datasets, warning }, None);
+        }
+        Request::Query { seq, filter, list } => {
+            let v = {
+                let e = engine.borrow();
+                let Some(o) = &e.open else {
+                    return error(seq, "no dataset is open");
+                };
+                view(&o.dataset, &filter, &list)
+            };
+            post(
+                &Reply::View {
+                    seq,
+                    view: Box::new(v),
+                },
+                None,
+            );
+        }
+        Request::Page { seq, filter, list } => {
+            let page = {
+                let e = engine.borrow();
+                let Some(o) = &e.open else {
+                    return error(seq, "no dataset is open");
+                };
+                list_page(&o.dataset.conversations, &filter, &list)
+            };
+            post(&Reply::Page { seq, page }, None);
+        }
+        Request::Transcript { chat_id } => {
+            let reply = {
+                let e = engine.borrow();
+                let Some(o) = &e.open else {
+                    return error(0, "no dataset is open");
+                };
+                let Some(c) = o
+                    .dataset
+                    .conversations
+                    .iter()
+                    .find(|c| c.summary.chat_id == chat_id)
+                else {
+                    return error(0, format!("no conversation {chat_id}"));
+                };
+                Reply::Transcript {
+                    chat_id: chat_id.clone(),
+                    messages: MessageRecord::of(c).collect(),
+                    analyzer: c.summary.analysis.analyzer.clone(),
+                }
+            };
+            post(&reply, None);
+        }
+        Request::Csv { kind, filter } => {
+            let out = {
+                let e = engine.borrow();
+                let Some(o) = &e.open else {
+                    return error(0, "no dataset is open");
+                };
+                (kind.file_name().to_owned(), o.dataset.csv(&filter, kind))
+            };
+            post(
+                &Reply::Csv { name: out.0 },
+                Some(&bytes_to_buffer(&out.1).into()),
+            );
+        }
+        Request::Ai { force } => ai::run(engine, force).await,
+        Request::AiCancel => {
+            if let Some(a) = engine.borrow_mut().ai_abort.take() {
+                a.abort();
+            }
+        }
+    }
+}
+
+async fn persist(engine: &Shared) {
+    let encoded = {
+        let e = engine.borrow();
+        let Some(o) = &e.open else { return };
+        let saved = SavedRef {
+            meta: &o.meta,
+            dataset: &o.dataset,
+        };
+        (
+            o.meta.clone(),
+            postcard::to_allocvec(&saved).expect("datasets encode"),
+        )
+    };
+    let warning = save(&encoded.0, encoded.1).await.err();
+    let datasets = list_datasets().await.unwrap_or_default();
+    post(&Reply::Datasets { datasets, warning }, None);
+}
