@@ -136,6 +136,16 @@ pub enum AnalysisStatus {
 }
 
 impl AnalysisStatus {
+    /// The status as [`AnalysisStatus::as_str`] writes it.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "complete" => Some(AnalysisStatus::Complete),
+            "pending" => Some(AnalysisStatus::Pending),
+            "failed" => Some(AnalysisStatus::Failed),
+            _ => None,
+        }
+    }
+
     /// The status as written in outputs.
     pub fn as_str(self) -> &'static str {
         match self {

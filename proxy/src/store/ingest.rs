@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Role};
 use sqlx::QueryBuilder;
 
-use super::{now_ms, with_pool, Result, Store};
+use super::{now_ms, with_pool, Indexed, Result, Store};
 
 /// A processed conversation ready to store.
 #[derive(Debug, Clone)]
@@ -50,10 +50,10 @@ pub struct IngestOutcome {
     pub job_id: Option<String>,
 }
 
-const CONV_COLUMNS: &str = "chat_id, ord, content_hash, upload_id, first_message_ms, last_message_ms, \
-    total_messages, customer_messages, agent_messages, bot_messages, segments, satisfaction_score, \
-    satisfaction_confidence, avg_sentiment, fcr, avg_response_time, first_response, topics, agents, \
-    analyzer, analysis_status, ai_error, ai_cache_key, summary, search_text, updated_ms, changed_version";
+const CONV_COLUMNS: &str =
+    "chat_id, ord, content_hash, upload_id, first_message_ms, total_messages, \
+    satisfaction_score, avg_sentiment, avg_response_time, analysis_status, ai_error, summary, \
+    search_text, updated_ms, changed_version";
 
 /// Rows per multi-row INSERT (kept well under both databases' parameter limits).
 const CONV_CHUNK: usize = 400;
@@ -154,7 +154,7 @@ impl Store {
                     let conv = &c.conversation;
                     let mut s = conv.summary.clone();
                     s.status = status;
-                    let a = &s.analysis;
+                    let ix = Indexed::of(&s);
                     let ord = if existing.contains_key(&s.chat_id) {
                         // Keeps its position: ON CONFLICT below does not update ord.
                         -1
@@ -166,24 +166,12 @@ impl Store {
                         .push_bind(ord)
                         .push_bind(c.content_hash.clone())
                         .push_bind(req.upload_id.clone())
-                        .push_bind(s.first_message_ms)
-                        .push_bind(s.last_message_ms)
-                        .push_bind(i64::from(s.total_messages))
-                        .push_bind(i64::from(s.customer_messages))
-                        .push_bind(i64::from(s.agent_messages))
-                        .push_bind(i64::from(s.bot_messages))
-                        .push_bind(i64::from(s.segments))
-                        .push_bind(a.satisfaction_score.map(i64::from))
-                        .push_bind(a.satisfaction_confidence)
-                        .push_bind(a.avg_sentiment)
-                        .push_bind(a.first_contact_resolution)
-                        .push_bind(s.avg_response_time_minutes())
-                        .push_bind(s.first_response_minutes())
-                        .push_bind(serde_json::to_string(&a.topics).expect("strings serialize"))
-                        .push_bind(serde_json::to_string(&s.agents).expect("strings serialize"))
-                        .push_bind(a.analyzer.clone())
+                        .push_bind(ix.first_message_ms)
+                        .push_bind(ix.total_messages)
+                        .push_bind(ix.satisfaction_score)
+                        .push_bind(ix.avg_sentiment)
+                        .push_bind(ix.avg_response_time)
                         .push_bind(status.as_str())
-                        .push_bind(None::<String>)
                         .push_bind(None::<String>)
                         .push_bind(serde_json::to_string(&s).expect("summaries serialize"))
                         .push_bind(search_text(conv))
@@ -193,16 +181,10 @@ impl Store {
                 qb.push(
                     " ON CONFLICT (chat_id) DO UPDATE SET content_hash = excluded.content_hash, \
                      upload_id = excluded.upload_id, first_message_ms = excluded.first_message_ms, \
-                     last_message_ms = excluded.last_message_ms, total_messages = excluded.total_messages, \
-                     customer_messages = excluded.customer_messages, agent_messages = excluded.agent_messages, \
-                     bot_messages = excluded.bot_messages, segments = excluded.segments, \
-                     satisfaction_score = excluded.satisfaction_score, \
-                     satisfaction_confidence = excluded.satisfaction_confidence, \
-                     avg_sentiment = excluded.avg_sentiment, fcr = excluded.fcr, \
-                     avg_response_time = excluded.avg_response_time, first_response = excluded.first_response, \
-                     topics = excluded.topics, agents = excluded.agents, analyzer = excluded.analyzer, \
+                     total_messages = excluded.total_messages, satisfaction_score = excluded.satisfaction_score, \
+                     avg_sentiment = excluded.avg_sentiment, avg_response_time = excluded.avg_response_time, \
                      analysis_status = excluded.analysis_status, ai_error = excluded.ai_error, \
-                     ai_cache_key = excluded.ai_cache_key, summary = excluded.summary, \
+                     summary = excluded.summary, \
                      search_text = excluded.search_text, updated_ms = excluded.updated_ms, \
                      changed_version = excluded.changed_version",
                 );

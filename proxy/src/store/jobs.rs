@@ -460,17 +460,15 @@ impl Store {
                 n_done += 1;
                 let s = &a.summary;
                 let an = &s.analysis;
+                // What an analysis changes: the summary, and the columns taken from it.
+                let ix = super::Indexed::of(s);
                 let written = sqlx::query(
-                    "UPDATE conversations SET satisfaction_score = $1, satisfaction_confidence = $2, avg_sentiment = $3, \
-                     fcr = $4, topics = $5, analyzer = $6, analysis_status = 'complete', ai_error = NULL, summary = $7, \
-                     updated_ms = $8, changed_version = $11 WHERE chat_id = $9 AND content_hash = $10",
+                    "UPDATE conversations SET satisfaction_score = $1, avg_sentiment = $2, \
+                     analysis_status = 'complete', ai_error = NULL, summary = $3, \
+                     updated_ms = $4, changed_version = $7 WHERE chat_id = $5 AND content_hash = $6",
                 )
-                .bind(an.satisfaction_score.map(i64::from))
-                .bind(an.satisfaction_confidence)
-                .bind(an.avg_sentiment)
-                .bind(an.first_contact_resolution)
-                .bind(serde_json::to_string(&an.topics).expect("strings serialize"))
-                .bind(an.analyzer.clone())
+                .bind(ix.satisfaction_score)
+                .bind(ix.avg_sentiment)
                 .bind(serde_json::to_string(s).expect("summaries serialize"))
                 .bind(now)
                 .bind(a.chat_id.clone())

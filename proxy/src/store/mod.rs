@@ -170,16 +170,7 @@ impl Store {
             .await?
         });
         rows.into_iter()
-            .map(|(ord, s, status)| {
-                let mut summary: Summary = serde_json::from_str(&s)
-                    .map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
-                summary.status = match status.as_str() {
-                    "pending" => powerpulse_shared::AnalysisStatus::Pending,
-                    "failed" => powerpulse_shared::AnalysisStatus::Failed,
-                    _ => powerpulse_shared::AnalysisStatus::Complete,
-                };
-                Ok((ord, summary))
-            })
+            .map(|(ord, s, status)| Ok((ord, stored_summary(&s, &status)?)))
             .collect()
     }
 
@@ -250,6 +241,44 @@ pub(crate) const NEXT_DATA_VERSION: &str =
     "UPDATE meta SET value = value + 1 WHERE key = 'data_version' RETURNING value";
 
 /// Reads a column, naming it in the error.
+/// A stored conversation's summary: the JSON column, with the status column's status (the
+/// truth: a cancel or a failure changes only it).
+pub(crate) fn stored_summary(json: &str, status: &str) -> Result<Summary> {
+    let mut summary: Summary =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
+    summary.status = powerpulse_shared::AnalysisStatus::parse(status)
+        .ok_or_else(|| StoreError::Corrupt(format!("analysis status {status:?}")))?;
+    Ok(summary)
+}
+
+/// The columns the list filters and sorts by, each taken from the summary (which alone is read
+/// back): written by the upload and again, for those an analysis changes, by the job worker.
+pub(crate) struct Indexed {
+    /// When the conversation started.
+    pub first_message_ms: i64,
+    /// Kept messages.
+    pub total_messages: i64,
+    /// 1-5.
+    pub satisfaction_score: Option<i64>,
+    /// Mean customer-message sentiment.
+    pub avg_sentiment: Option<f64>,
+    /// Mean reply gap (minutes).
+    pub avg_response_time: Option<f64>,
+}
+
+impl Indexed {
+    /// The columns of a summary.
+    pub fn of(s: &Summary) -> Indexed {
+        Indexed {
+            first_message_ms: s.first_message_ms,
+            total_messages: i64::from(s.total_messages),
+            satisfaction_score: s.analysis.satisfaction_score.map(i64::from),
+            avg_sentiment: s.analysis.avg_sentiment,
+            avg_response_time: s.avg_response_time_minutes(),
+        }
+    }
+}
+
 pub(crate) fn col<'r, T, R>(row: &'r R, name: &'r str) -> Result<T>
 where
     R: Row,

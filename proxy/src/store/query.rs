@@ -4,7 +4,7 @@
 use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
 use sqlx::{Database, QueryBuilder};
 
-use super::{col, with_pool, Result, Store, StoreError};
+use super::{col, stored_summary, with_pool, Result, Store};
 
 pub use powerpulse_shared::list::SortKey;
 
@@ -48,9 +48,9 @@ pub struct ConversationRow {
     pub ai_error: Option<String>,
 }
 
-const ROW_COLUMNS: &str = "chat_id, ord, total_messages, customer_messages, agent_messages, bot_messages, \
-    satisfaction_score, satisfaction_confidence, avg_sentiment, fcr, avg_response_time, first_response, \
-    first_message_ms, last_message_ms, topics, agents, segments, analyzer, analysis_status, ai_error, updated_ms";
+/// A listed conversation is read back from its summary alone (the record is the shared crate's
+/// rule, as in the CLI); the other columns only select and order.
+const ROW_COLUMNS: &str = "ord, summary, analysis_status, ai_error, updated_ms";
 
 fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter, q: Option<&str>)
 where
@@ -110,49 +110,22 @@ where
     }
 }
 
-fn json_list(s: &str, what: &str) -> Result<Vec<String>> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
 fn to_row<R: sqlx::Row>(row: &R) -> Result<(i64, ConversationRow)>
 where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let score: Option<i64> = col(row, "satisfaction_score")?;
-    let n = |name: &str| -> Result<u32> { Ok(col::<i64, _>(row, name)? as u32) };
-    let fmt = powerpulse_shared::time::format_timestamp;
-    let record = ConversationRecord {
-        fb_chat_id: col(row, "chat_id")?,
-        total_messages: n("total_messages")?,
-        customer_messages: n("customer_messages")?,
-        agent_messages: n("agent_messages")?,
-        bot_messages: n("bot_messages")?,
-        satisfaction_score: score.map(|s| s as u8),
-        satisfaction_confidence: col(row, "satisfaction_confidence")?,
-        is_satisfied: score.map(|s| s >= 4),
-        avg_sentiment: col(row, "avg_sentiment")?,
-        first_contact_resolution: col(row, "fcr")?,
-        avg_response_time_minutes: col(row, "avg_response_time")?,
-        first_response_minutes: col(row, "first_response")?,
-        first_message_time: fmt(col(row, "first_message_ms")?),
-        last_message_time: fmt(col(row, "last_message_ms")?),
-        topics: json_list(&col::<String, _>(row, "topics")?, "topics")?,
-        agents: json_list(&col::<String, _>(row, "agents")?, "agents")?,
-        segments: n("segments")?,
-        analyzer: col(row, "analyzer")?,
-        analysis_status: col(row, "analysis_status")?,
-    };
+    let summary = stored_summary(
+        &col::<String, _>(row, "summary")?,
+        &col::<String, _>(row, "analysis_status")?,
+    )?;
     Ok((
         col(row, "ord")?,
         ConversationRow {
-            record,
-            updated_at: fmt(col(row, "updated_ms")?),
+            record: ConversationRecord::from(&summary),
+            updated_at: powerpulse_shared::time::format_timestamp(col(row, "updated_ms")?),
             ai_error: col(row, "ai_error")?,
         },
     ))

@@ -1,0 +1,235 @@
+//! The store's SQL selects and orders exactly as the shared crate's rules do: for random
+//! filters, searches and sort orders over a generated export, on SQLite and PostgreSQL, the
+//! conversations the SQL `WHERE` picks (count, list pages, CSV pages) are those
+//! `Filter::matches` and `contains_text` pick, in the order `list_page` gives.
+
+use std::collections::BTreeSet;
+
+use powerpulse::ingest::{content_hash, new_id};
+use powerpulse::store::{IngestConversation, IngestRequest, ListQuery, SortKey, Store};
+use powerpulse_e2e::postgres::Postgres;
+use powerpulse_e2e::{export, skip, TempDir};
+use powerpulse_shared::list::{contains_text, list_page, ListQuery as SharedListQuery};
+use powerpulse_shared::{Dataset, Filter, FilterParams};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Generated conversations: many agents, topics, scores and a fortnight of days.
+fn dataset() -> Dataset {
+    powerpulse_shared::process(&export(400, 77), &Default::default()).expect("the export parses")
+}
+
+async fn stored(url: &str, d: &Dataset) -> Store {
+    let store = Store::connect(url).await.expect("the store opens");
+    let req = IngestRequest {
+        upload_id: new_id("up"),
+        file_name: "gen.json".into(),
+        file_hash: "h".into(),
+        bytes: 0,
+        report: d.report.clone(),
+        conversations: d
+            .conversations
+            .iter()
+            .map(|c| IngestConversation {
+                content_hash: content_hash(c),
+                conversation: c.clone(),
+            })
+            .collect(),
+        force: false,
+        ai_analyzer: None,
+    };
+    store.ingest(&req).await.expect("the upload is written");
+    store
+}
+
+/// A filter as a client could send it, from what the dataset holds (and some it does not).
+fn filters(d: &Dataset) -> impl Strategy<Value = FilterParams> {
+    let mut agents: BTreeSet<String> = d.summaries().flat_map(|s| s.agents.clone()).collect();
+    agents.insert("nobody".into());
+    let mut topics: BTreeSet<String> = d
+        .summaries()
+        .flat_map(|s| s.analysis.topics.clone())
+        .collect();
+    topics.insert("weather".into());
+    let days: Vec<String> = d
+        .summaries()
+        .map(|s| powerpulse_shared::time::format_timestamp(s.first_message_ms)[..10].to_owned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let pick = |v: Vec<String>| prop::option::weighted(0.4, prop::sample::select(v));
+    (
+        pick(days.clone()),
+        pick(days),
+        prop::option::of(prop::sample::select(vec![
+            "UTC",
+            "Africa/Nairobi",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+        ])),
+        pick(agents.into_iter().collect()),
+        pick(topics.into_iter().collect()),
+        prop::option::weighted(0.2, any::<bool>()),
+        prop::option::weighted(0.3, 1i64..=5),
+        prop::option::weighted(0.3, 1i64..=5),
+    )
+        .prop_map(
+            |(start, end, tz, agent, topic, sat, min, max)| FilterParams {
+                start_date: start,
+                end_date: end,
+                tz: tz.map(str::to_owned),
+                agent,
+                topic,
+                satisfied_only: sat,
+                min_satisfaction: min,
+                max_satisfaction: max,
+            },
+        )
+}
+
+/// A search: a piece of some message (of one to eight characters, any case), or text no
+/// message holds.
+fn searches(d: &Dataset) -> impl Strategy<Value = Option<String>> {
+    let texts: Vec<String> = d
+        .conversations
+        .iter()
+        .flat_map(|c| c.messages.iter().map(|m| m.text.clone()))
+        .filter(|t| t.chars().count() >= 8)
+        .take(300)
+        .collect();
+    prop::option::weighted(
+        0.5,
+        prop_oneof![
+            (
+                prop::sample::select(texts),
+                0usize..20,
+                1usize..=8,
+                any::<bool>()
+            )
+                .prop_map(|(t, at, len, upper)| {
+                    let chars: Vec<char> = t.chars().collect();
+                    let at = at.min(chars.len() - 1);
+                    let piece: String = chars[at..(at + len).min(chars.len())].iter().collect();
+                    if upper {
+                        piece.to_uppercase()
+                    } else {
+                        piece
+                    }
+                }),
+            Just("zqxjv no one writes this".to_owned()),
+        ],
+    )
+}
+
+const SORTS: [SortKey; 5] = [
+    SortKey::FirstMessageTime,
+    SortKey::SatisfactionScore,
+    SortKey::AvgSentiment,
+    SortKey::TotalMessages,
+    SortKey::AvgResponseTimeMinutes,
+];
+
+/// The chat ids the shared rules select, in file order.
+fn selected(d: &Dataset, f: &Filter, q: Option<&str>) -> Vec<String> {
+    let range = f.time_range();
+    let needle = q.map(|q| q.trim().to_lowercase()).unwrap_or_default();
+    d.conversations
+        .iter()
+        .filter(|c| f.matches(&c.summary, range) && contains_text(c, &needle))
+        .map(|c| c.summary.chat_id.clone())
+        .collect()
+}
+
+async fn check(store: &Store, d: &Dataset, p: &FilterParams, q: Option<String>, sort: usize) {
+    let Ok(f) = p.to_filter(None) else {
+        return; // a rejected filter selects nothing anywhere
+    };
+    let want = selected(d, &f, q.as_deref());
+    let count = store
+        .count_conversations(&f, q.as_deref())
+        .await
+        .expect("counts");
+    assert_eq!(count as usize, want.len(), "count for {p:?} q={q:?}");
+    // The CSV's keyset pages: the same conversations, in file order.
+    if q.is_none() {
+        let mut got = Vec::new();
+        let mut after = i64::MIN;
+        loop {
+            let page = store.conversation_page(&f, after, 97).await.expect("pages");
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            got.extend(page.into_iter().map(|(_, r)| r.record.fb_chat_id));
+        }
+        assert_eq!(got, want, "CSV pages for {p:?}");
+    }
+    // The list's first two pages, in the shared list's order.
+    let (key, desc) = (SORTS[sort % SORTS.len()], sort >= SORTS.len());
+    let shared = list_page(
+        &d.conversations,
+        &f,
+        &SharedListQuery {
+            q: q.clone().unwrap_or_default(),
+            sort: key,
+            desc,
+            page: 1,
+            page_size: 40,
+        },
+    );
+    let mut got = Vec::new();
+    for page in 1..=2u64 {
+        let lq = ListQuery {
+            filter: f.clone(),
+            q: q.clone(),
+            sort: key,
+            desc,
+            page,
+            page_size: 20,
+        };
+        let rows = store.list_conversations(&lq).await.expect("lists");
+        got.extend(rows.into_iter().map(|r| r.record));
+    }
+    let want = shared.rows;
+    assert_eq!(
+        got, want,
+        "list sorted by {key:?} desc={desc} for {p:?} q={q:?}"
+    );
+}
+
+fn run(url: &str, label: &str) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let d = dataset();
+    let store = rt.block_on(stored(url, &d));
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (filters(&d), searches(&d), 0usize..2 * SORTS.len());
+    runner
+        .run(&strategy, |(p, q, sort)| {
+            rt.block_on(check(&store, &d, &p, q, sort));
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+}
+
+#[test]
+fn sqlite_selects_and_orders_as_the_shared_rules() {
+    let dir = TempDir::new("store-filters");
+    run(
+        &format!("sqlite://{}", dir.join("s.db").display()),
+        "SQLite",
+    );
+}
+
+#[test]
+fn postgres_selects_and_orders_as_the_shared_rules() {
+    let Some(pg) = Postgres::start() else {
+        return skip(
+            "postgres_selects_and_orders_as_the_shared_rules",
+            "no PostgreSQL binaries",
+        );
+    };
+    run(&pg.database("filters"), "PostgreSQL");
+}
