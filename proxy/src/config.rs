@@ -160,19 +160,23 @@ pub struct Config {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
+/// Where settings are read from: the environment, or (in tests) a map.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
 
-fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, ConfigError> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ConfigError(format!("{name}: invalid value {v:?}"))),
+impl Vars<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError> {
+        match self.var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ConfigError(format!("{name}: invalid value {v:?}"))),
+        }
     }
 }
 
@@ -196,8 +200,14 @@ impl Config {
     /// Reads the configuration from the environment (after loading `.env` if present).
     pub fn from_env() -> Result<Config, ConfigError> {
         let _ = dotenvy::dotenv();
-        let port: u16 = parsed("PORT", 8000)?;
-        let addr = match var("BIND") {
+        Config::from_vars(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration from `get` (the variables by name), with the defaults above.
+    pub fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let v = Vars(get);
+        let port: u16 = v.parsed("PORT", 8000)?;
+        let addr = match v.var("BIND") {
             Some(b) if b.contains(':') && b.parse::<SocketAddr>().is_ok() => {
                 b.parse().expect("checked")
             }
@@ -206,13 +216,13 @@ impl Config {
                 .map_err(|_| ConfigError(format!("BIND: invalid address {b:?}")))?,
             None => SocketAddr::from(([127, 0, 0, 1], port)),
         };
-        let timezone = match var("TIMEZONE") {
+        let timezone = match v.var("TIMEZONE") {
             Some(t) => parse_tz(&t).map_err(|e| ConfigError(format!("TIMEZONE: {e}")))?,
             None => Tz::UTC,
         };
-        let gemini_key = var("GEMINI_API_KEY").map(Secret::new);
-        let openai_key = var("OPENAI_API_KEY").map(Secret::new);
-        let service = match var("AI_SERVICE").as_deref() {
+        let gemini_key = v.var("GEMINI_API_KEY").map(Secret::new);
+        let openai_key = v.var("OPENAI_API_KEY").map(Secret::new);
+        let service = match v.var("AI_SERVICE").as_deref() {
             Some("builtin") => AiService::Builtin,
             Some("gemini") => AiService::Gemini,
             Some("openai") => AiService::OpenAi,
@@ -232,16 +242,19 @@ impl Config {
                     Some(gemini_key.ok_or_else(|| {
                         ConfigError("AI_SERVICE=gemini needs GEMINI_API_KEY".into())
                     })?),
-                    var("GEMINI_MODEL").unwrap_or_else(|| DEFAULT_GEMINI_MODEL.into()),
-                    var("GEMINI_BASE_URL")
+                    v.var("GEMINI_MODEL")
+                        .unwrap_or_else(|| DEFAULT_GEMINI_MODEL.into()),
+                    v.var("GEMINI_BASE_URL")
                         .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into()),
                 ),
                 AiService::OpenAi => (
                     Some(openai_key.ok_or_else(|| {
                         ConfigError("AI_SERVICE=openai needs OPENAI_API_KEY".into())
                     })?),
-                    var("OPENAI_MODEL").unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into()),
-                    var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                    v.var("OPENAI_MODEL")
+                        .unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into()),
+                    v.var("OPENAI_BASE_URL")
+                        .unwrap_or_else(|| "https://api.openai.com/v1".into()),
                 ),
             };
         // The model's list price; a model PowerPulse does not know costs what the provider's
@@ -258,19 +271,19 @@ impl Config {
             key,
             model,
             base_url: base_url.trim_end_matches('/').to_owned(),
-            max_concurrency: parsed("AI_MAX_CONCURRENCY", 8)?,
-            rpm: parsed("AI_RPM", 60)?,
-            tpm: parsed("AI_TPM", 1_000_000)?,
-            max_retries: parsed("AI_MAX_RETRIES", 2)?,
-            batch_tokens: parsed("AI_BATCH_TOKENS", 12_000)?,
-            batch_max_conversations: parsed("AI_BATCH_MAX_CONVERSATIONS", 40)?,
-            timeout_secs: parsed("AI_TIMEOUT_SECS", 120)?,
-            redact: parsed("AI_REDACT", true)?,
-            price_in: parsed("AI_PRICE_IN_PER_MTOK", list_in)?,
-            price_out: parsed("AI_PRICE_OUT_PER_MTOK", list_out)?,
-            batch_mode: parsed("AI_BATCH_MODE", BatchMode::Auto)?,
-            batch_threshold: parsed("AI_BATCH_THRESHOLD", 2000)?,
-            batch_poll: std::time::Duration::from_millis(parsed("AI_BATCH_POLL_MS", 60_000)?),
+            max_concurrency: v.parsed("AI_MAX_CONCURRENCY", 8)?,
+            rpm: v.parsed("AI_RPM", 60)?,
+            tpm: v.parsed("AI_TPM", 1_000_000)?,
+            max_retries: v.parsed("AI_MAX_RETRIES", 2)?,
+            batch_tokens: v.parsed("AI_BATCH_TOKENS", 12_000)?,
+            batch_max_conversations: v.parsed("AI_BATCH_MAX_CONVERSATIONS", 40)?,
+            timeout_secs: v.parsed("AI_TIMEOUT_SECS", 120)?,
+            redact: v.parsed("AI_REDACT", true)?,
+            price_in: v.parsed("AI_PRICE_IN_PER_MTOK", list_in)?,
+            price_out: v.parsed("AI_PRICE_OUT_PER_MTOK", list_out)?,
+            batch_mode: v.parsed("AI_BATCH_MODE", BatchMode::Auto)?,
+            batch_threshold: v.parsed("AI_BATCH_THRESHOLD", 2000)?,
+            batch_poll: std::time::Duration::from_millis(v.parsed("AI_BATCH_POLL_MS", 60_000)?),
         };
         if ai.max_concurrency == 0 || ai.rpm == 0 || ai.batch_max_conversations == 0 {
             return Err(ConfigError(
@@ -279,14 +292,17 @@ impl Config {
             ));
         }
         Ok(Config {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://powerpulse.db".into()),
+            database_url: v
+                .var("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://powerpulse.db".into()),
             addr,
-            max_file_size: parsed("MAX_FILE_SIZE", 52_428_800)?,
-            autoresponse_patterns: var("AUTORESPONSE_PATTERNS"),
-            topics_file: var("TOPICS_FILE").map(PathBuf::from),
+            max_file_size: v.parsed("MAX_FILE_SIZE", 52_428_800)?,
+            autoresponse_patterns: v.var("AUTORESPONSE_PATTERNS"),
+            topics_file: v.var("TOPICS_FILE").map(PathBuf::from),
             timezone,
-            api_token: var("API_TOKEN").map(Secret::new),
-            cors_origins: var("CORS_ORIGINS")
+            api_token: v.var("API_TOKEN").map(Secret::new),
+            cors_origins: v
+                .var("CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')
                         .map(|s| s.trim().to_owned())
@@ -294,15 +310,16 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            app_dir: var("APP_DIR")
+            app_dir: v
+                .var("APP_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("dist")),
             ai,
-            worker_id: var("WORKER_ID").unwrap_or_else(default_worker_id),
-            allow_unauthenticated: parsed("ALLOW_UNAUTHENTICATED", false)?,
-            max_concurrent_uploads: parsed("MAX_CONCURRENT_UPLOADS", 2usize)?.max(1),
-            request_timeout_secs: parsed("REQUEST_TIMEOUT_SECS", 300u64)?.max(1),
-            shutdown_grace_secs: parsed("SHUTDOWN_GRACE_SECS", 20u64)?,
+            worker_id: v.var("WORKER_ID").unwrap_or_else(default_worker_id),
+            allow_unauthenticated: v.parsed("ALLOW_UNAUTHENTICATED", false)?,
+            max_concurrent_uploads: v.parsed("MAX_CONCURRENT_UPLOADS", 2usize)?.max(1),
+            request_timeout_secs: v.parsed("REQUEST_TIMEOUT_SECS", 300u64)?.max(1),
+            shutdown_grace_secs: v.parsed("SHUTDOWN_GRACE_SECS", 20u64)?,
         })
     }
 
@@ -324,14 +341,6 @@ impl Config {
              Authorization: Bearer <token>), bind 127.0.0.1, or set ALLOW_UNAUTHENTICATED=true",
             self.addr
         )))
-    }
-
-    /// The analyzer label the server's AI would write (`gemini:<model>`), or `builtin`.
-    pub fn analyzer_label(&self) -> String {
-        match self.ai.service {
-            AiService::Builtin => "builtin".into(),
-            s => format!("{}:{}", s.as_str(), self.ai.model),
-        }
     }
 }
 

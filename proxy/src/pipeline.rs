@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use powerpulse_shared::{
     build_conversation, cleaning, export, BuiltinAnalyzer, CleaningOptions, Dataset, Options,
     ParseError, Taxonomy,
@@ -33,42 +35,12 @@ pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
     let raw = export::parse_export(input)?;
     let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
     drop(raw);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || chats.len() < 256 {
-        let conversations = chats
-            .into_iter()
-            .map(|c| build_conversation(c, opts))
-            .collect();
-        return Ok(Dataset {
-            conversations,
-            report,
-        });
-    }
-    let chunk = chats.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<cleaning::CleanChat>> = Vec::with_capacity(threads);
-    let mut rest = chats;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    let conversations = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|part| {
-                s.spawn(move || {
-                    part.into_iter()
-                        .map(|c| build_conversation(c, opts))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("analysis threads do not panic"))
-            .collect()
-    });
+    // rayon keeps the file order and balances uneven conversations across the cores.
+    let conversations = chats
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|c| build_conversation(c, opts))
+        .collect();
     Ok(Dataset {
         conversations,
         report,

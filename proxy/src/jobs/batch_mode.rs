@@ -64,10 +64,7 @@ impl Jobs {
         Ok(match cfg.batch_mode {
             BatchMode::Off => false,
             BatchMode::Always => true,
-            BatchMode::Auto => {
-                let (queued, _) = self.store.job_has_work(job_id).await?;
-                queued >= cfg.batch_threshold as i64
-            }
+            BatchMode::Auto => self.store.queued_items(job_id).await? >= cfg.batch_threshold as i64,
         })
     }
 

@@ -339,18 +339,14 @@ impl Store {
         })
     }
 
-    /// Whether a job still has items queued or claimed.
-    pub async fn job_has_work(&self, job_id: &str) -> Result<(i64, i64)> {
+    /// How many of a job's items wait for a worker.
+    pub async fn queued_items(&self, job_id: &str) -> Result<i64> {
         with_pool!(self, pool => {
-            let row = sqlx::query(
-                "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
-                 COALESCE(SUM(CASE WHEN status = 'claimed' THEN 1 ELSE 0 END), 0) AS claimed \
-                 FROM job_items WHERE job_id = $1",
-            )
-            .bind(job_id.to_owned())
-            .fetch_one(pool)
-            .await?;
-            Ok((col(&row, "queued")?, col(&row, "claimed")?))
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_items WHERE job_id = $1 AND status = 'queued'")
+                .bind(job_id.to_owned())
+                .fetch_one(pool)
+                .await?;
+            Ok(n)
         })
     }
 
@@ -548,17 +544,6 @@ impl Store {
             tx.commit().await?;
             self.saw_version(version);
             Ok((n_done, n_failed))
-        })
-    }
-
-    /// Counts of items handled other than exactly once (0 when the queue worked).
-    pub async fn items_not_handled_once(&self, job_id: &str) -> Result<i64> {
-        with_pool!(self, pool => {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_items WHERE job_id = $1 AND handled_count <> 1")
-                .bind(job_id.to_owned())
-                .fetch_one(pool)
-                .await?;
-            Ok(n)
         })
     }
 }
