@@ -173,10 +173,18 @@ pub struct Analysis {
     pub topics: Vec<String>,
 }
 
+/// The lowest satisfaction score that counts as satisfied (CSAT, spec section 4).
+pub const SATISFIED_MIN: u8 = 4;
+
+/// Whether a satisfaction score counts as satisfied.
+pub fn satisfied(score: u8) -> bool {
+    score >= SATISFIED_MIN
+}
+
 impl Analysis {
-    /// `satisfaction_score >= 4`; `None` without a score.
+    /// Whether the score counts as satisfied; `None` without a score.
     pub fn is_satisfied(&self) -> Option<bool> {
-        self.satisfaction_score.map(|s| s >= 4)
+        self.satisfaction_score.map(satisfied)
     }
 }
 

@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::Summary;
+use crate::conversation::{satisfied, Summary};
 
 /// The labelled set's topic labels.
 pub const LABEL_TOPICS: &[&str] = &[
@@ -356,11 +356,14 @@ fn scores(pairs: &[(&Label, &Prediction)]) -> Scores {
         topic_hit: ratio(topic_hits, pairs.len()).unwrap_or(0.0),
         csat: Percentages {
             predicted: percent(
-                predicted_scores.iter().filter(|&&s| s >= 4).count(),
+                predicted_scores.iter().filter(|&&s| satisfied(s)).count(),
                 predicted_scores.len(),
             ),
             labelled: percent(
-                pairs.iter().filter(|(l, _)| l.satisfaction >= 4).count(),
+                pairs
+                    .iter()
+                    .filter(|(l, _)| satisfied(l.satisfaction))
+                    .count(),
                 pairs.len(),
             ),
             n_predicted: predicted_scores.len(),

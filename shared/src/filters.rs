@@ -201,6 +201,15 @@ impl Filter {
         }
     }
 
+    /// The lowest score selected: `min_satisfaction`, raised to the satisfied minimum by
+    /// `satisfied_only` (the store's SQL asks the same).
+    pub fn lowest_score(&self) -> Option<u8> {
+        let satisfied = self
+            .satisfied_only
+            .then_some(crate::conversation::SATISFIED_MIN);
+        self.min_satisfaction.max(satisfied)
+    }
+
     /// Whether a conversation is selected; `range` is [`Filter::time_range`], computed once.
     pub fn matches(&self, s: &Summary, range: TimeRange) -> bool {
         if s.first_message_ms < range.from_ms || s.first_message_ms >= range.to_ms {
@@ -217,10 +226,7 @@ impl Filter {
             }
         }
         let score = s.analysis.satisfaction_score;
-        if self.satisfied_only && score.is_none_or(|v| v < 4) {
-            return false;
-        }
-        if let Some(min) = self.min_satisfaction {
+        if let Some(min) = self.lowest_score() {
             if score.is_none_or(|v| v < min) {
                 return false;
             }

@@ -153,7 +153,7 @@ impl Acc {
         let a = &s.analysis;
         if let Some(score) = a.satisfaction_score {
             self.scored += 1;
-            self.satisfied += u64::from(score >= 4);
+            self.satisfied += u64::from(crate::conversation::satisfied(score));
         }
         if let Some(f) = a.first_contact_resolution {
             self.fcr_valued += 1;
@@ -380,7 +380,7 @@ pub fn agent_metrics<'a>(
             a.conversations += 1;
             if let Some(score) = s.analysis.satisfaction_score {
                 a.scored += 1;
-                a.satisfied += u64::from(score >= 4);
+                a.satisfied += u64::from(crate::conversation::satisfied(score));
             }
             if let Some(f) = s.analysis.first_contact_resolution {
                 a.fcr_valued += 1;

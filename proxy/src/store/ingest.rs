@@ -2,10 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Role};
-use sqlx::QueryBuilder;
+use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message, Role};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::{now_ms, with_pool, Indexed, Result, Store};
+use super::{col, now_ms, with_pool, Indexed, Result, Store};
 
 /// A processed conversation ready to store.
 #[derive(Debug, Clone)]
@@ -55,6 +55,15 @@ const CONV_COLUMNS: &str =
     satisfaction_score, avg_sentiment, avg_response_time, analysis_status, ai_error, summary, \
     search_text, updated_ms, changed_version";
 
+/// On a re-upload every column but the position follows the new content.
+const CONV_UPDATE: &str = " ON CONFLICT (chat_id) DO UPDATE SET content_hash = excluded.content_hash, \
+    upload_id = excluded.upload_id, first_message_ms = excluded.first_message_ms, \
+    total_messages = excluded.total_messages, satisfaction_score = excluded.satisfaction_score, \
+    avg_sentiment = excluded.avg_sentiment, avg_response_time = excluded.avg_response_time, \
+    analysis_status = excluded.analysis_status, ai_error = excluded.ai_error, \
+    summary = excluded.summary, search_text = excluded.search_text, updated_ms = excluded.updated_ms, \
+    changed_version = excluded.changed_version";
+
 /// Rows per multi-row INSERT (kept well under both databases' parameter limits).
 const CONV_CHUNK: usize = 400;
 const MSG_CHUNK: usize = 1500;
@@ -68,6 +77,362 @@ fn search_text(c: &Conversation) -> String {
         s.push('\n');
     }
     s
+}
+
+/// What is stored of a chat already: its content hash and analysis status.
+type Existing = HashMap<String, (String, String)>;
+
+/// What an upload writes, decided from what is stored (references into the request).
+struct Plan<'a> {
+    /// New, changed or forced conversations in file order, with their positions (-1: a
+    /// replaced conversation keeps its own).
+    rows: Vec<(&'a IngestConversation, i64)>,
+    /// The chat ids of `rows` that replace stored conversations.
+    replaced: Vec<&'a str>,
+    /// Every message written: chat id, position, message.
+    messages: Vec<(&'a str, usize, &'a Message)>,
+    /// (agent, chat id) pairs, each once.
+    agents: Vec<(String, String)>,
+    /// (topic, chat id) pairs, each once.
+    topics: Vec<(String, String)>,
+    /// Unchanged conversations whose AI analysis failed before: queued again.
+    retry_failed: Vec<&'a str>,
+    /// Conversations left as stored.
+    skipped: u64,
+}
+
+/// The (value, chat id) pairs of a per-conversation list (agents, topics), each once.
+fn pairs(
+    rows: &[(&IngestConversation, i64)],
+    f: fn(&Conversation) -> &[String],
+) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    rows.iter()
+        .flat_map(|(c, _)| {
+            let id = c.conversation.summary.chat_id.clone();
+            f(&c.conversation)
+                .iter()
+                .map(move |v| (v.clone(), id.clone()))
+        })
+        .filter(|p| seen.insert(p.clone()))
+        .collect()
+}
+
+impl<'a> Plan<'a> {
+    /// Conversations that take a new position.
+    fn new_count(req: &IngestRequest, existing: &Existing) -> i64 {
+        req.conversations
+            .iter()
+            .filter(|c| !existing.contains_key(&c.conversation.summary.chat_id))
+            .count() as i64
+    }
+
+    /// Decides what to write; new conversations take positions from `first_ord` on.
+    fn of(req: &'a IngestRequest, existing: &Existing, first_ord: i64) -> Plan<'a> {
+        let (mut rows, mut replaced, mut retry_failed, mut skipped) =
+            (Vec::new(), Vec::new(), Vec::new(), 0);
+        let mut next = first_ord;
+        for c in &req.conversations {
+            let id = c.conversation.summary.chat_id.as_str();
+            match existing.get(id) {
+                Some((hash, status)) if *hash == c.content_hash && !req.force => {
+                    skipped += 1;
+                    if status == AnalysisStatus::Failed.as_str() {
+                        retry_failed.push(id);
+                    }
+                }
+                Some(_) => {
+                    rows.push((c, -1));
+                    replaced.push(id);
+                }
+                None => {
+                    rows.push((c, next));
+                    next += 1;
+                }
+            }
+        }
+        let messages = rows
+            .iter()
+            .flat_map(|(c, _)| {
+                let id = c.conversation.summary.chat_id.as_str();
+                c.conversation
+                    .messages
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, m)| (id, i, m))
+            })
+            .collect();
+        Plan {
+            agents: pairs(&rows, |c| &c.summary.agents),
+            topics: pairs(&rows, |c| &c.summary.analysis.topics),
+            rows,
+            replaced,
+            messages,
+            retry_failed,
+            skipped,
+        }
+    }
+
+    /// The chats the analysis job gets: everything written, plus earlier failures found again.
+    fn job_items(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|(c, _)| c.conversation.summary.chat_id.as_str())
+            .chain(self.retry_failed.iter().copied())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// `prefix` followed by `(id, id, ...)`.
+fn in_list<DB: Database>(prefix: &str, ids: &[&str]) -> QueryBuilder<DB>
+where
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(prefix);
+    push_ids(&mut qb, ids);
+    qb
+}
+
+/// ` (id, id, ...)`, bound.
+fn push_ids<DB: Database>(qb: &mut QueryBuilder<DB>, ids: &[&str])
+where
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    qb.push(" (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(id.to_string());
+    }
+    qb.push(")");
+}
+
+/// One INSERT of conversations (with their positions), replacing stored ones in place.
+fn insert_conversations<DB: Database>(
+    req: &IngestRequest,
+    rows: &[(&IngestConversation, i64)],
+    status: AnalysisStatus,
+    now: i64,
+    version: i64,
+) -> QueryBuilder<DB>
+where
+    i64: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<i64>: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<f64>: for<'a> Encode<'a, DB> + Type<DB>,
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<String>: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(format!("INSERT INTO conversations ({CONV_COLUMNS}) "));
+    qb.push_values(rows, |mut b, (c, ord)| {
+        let mut s = c.conversation.summary.clone();
+        s.status = status;
+        let ix = Indexed::of(&s);
+        b.push_bind(s.chat_id.clone())
+            .push_bind(*ord)
+            .push_bind(c.content_hash.clone())
+            .push_bind(req.upload_id.clone())
+            .push_bind(ix.first_message_ms)
+            .push_bind(ix.total_messages)
+            .push_bind(ix.satisfaction_score)
+            .push_bind(ix.avg_sentiment)
+            .push_bind(ix.avg_response_time)
+            .push_bind(status.as_str().to_owned())
+            .push_bind(None::<String>)
+            .push_bind(serde_json::to_string(&s).expect("summaries serialize"))
+            .push_bind(search_text(&c.conversation))
+            .push_bind(now)
+            .push_bind(version);
+    });
+    qb.push(CONV_UPDATE);
+    qb
+}
+
+/// One INSERT of messages.
+fn insert_messages<DB: Database>(rows: &[(&str, usize, &Message)]) -> QueryBuilder<DB>
+where
+    i64: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<f64>: for<'a> Encode<'a, DB> + Type<DB>,
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<String>: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO messages (chat_id, seq, message_id, time_ms, role, agent, text, sentiment, reply_gap, segment) ",
+    );
+    qb.push_values(rows, |mut b, (id, i, m)| {
+        b.push_bind(id.to_string())
+            .push_bind(*i as i64)
+            .push_bind(m.id.clone())
+            .push_bind(m.time_ms)
+            .push_bind(m.role.as_str().to_owned())
+            .push_bind(m.agent.as_deref().map(str::to_owned))
+            .push_bind(m.text.clone())
+            .push_bind(m.sentiment)
+            .push_bind(m.reply_gap_minutes)
+            .push_bind(i64::from(m.segment));
+    });
+    qb
+}
+
+/// One INSERT of (value, chat id) pairs into `table`.
+fn insert_pairs<DB: Database>(
+    table: &str,
+    column: &str,
+    rows: &[(String, String)],
+) -> QueryBuilder<DB>
+where
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(format!("INSERT INTO {table} ({column}, chat_id) "));
+    qb.push_values(rows, |mut b, (v, id)| {
+        b.push_bind(v.clone()).push_bind(id.clone());
+    });
+    qb
+}
+
+/// One INSERT of a job's queued items.
+fn insert_job_items<DB: Database>(job_id: &str, chats: &[String]) -> QueryBuilder<DB>
+where
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new("INSERT INTO job_items (job_id, chat_id, status) ");
+    qb.push_values(chats, |mut b, chat| {
+        b.push_bind(job_id.to_owned())
+            .push_bind(chat.clone())
+            .push_bind("queued".to_owned());
+    });
+    qb
+}
+
+/// Every statement of an upload after the plan, in order, each built when it is run:
+/// replaced conversations' rows removed, conversations, messages, agents and topics written,
+/// the analysis job (`job_id`) queued, the upload recorded.
+fn writes<'a, DB: Database>(
+    req: &'a IngestRequest,
+    plan: &'a Plan<'a>,
+    job_id: Option<&'a str>,
+    now: i64,
+    version: i64,
+) -> impl Iterator<Item = QueryBuilder<DB>> + 'a
+where
+    i64: for<'e> Encode<'e, DB> + Type<DB>,
+    bool: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<i64>: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<String>: for<'e> Encode<'e, DB> + Type<DB>,
+{
+    let status = if req.ai_analyzer.is_some() {
+        AnalysisStatus::Pending
+    } else {
+        AnalysisStatus::Complete
+    };
+    let deletes = plan.replaced.chunks(KEY_CHUNK).flat_map(|chunk| {
+        ["messages", "conversation_agents", "conversation_topics"]
+            .map(|table| in_list(&format!("DELETE FROM {table} WHERE chat_id IN"), chunk))
+    });
+    let conversations = plan
+        .rows
+        .chunks(CONV_CHUNK)
+        .map(move |chunk| insert_conversations(req, chunk, status, now, version));
+    let messages = plan.messages.chunks(MSG_CHUNK).map(insert_messages);
+    let agents = plan
+        .agents
+        .chunks(MSG_CHUNK)
+        .map(|c| insert_pairs("conversation_agents", "agent", c));
+    let topics = plan
+        .topics
+        .chunks(MSG_CHUNK)
+        .map(|c| insert_pairs("conversation_topics", "topic", c));
+    let job = job_id
+        .zip(req.ai_analyzer.as_deref())
+        .into_iter()
+        .flat_map(move |(id, analyzer)| queue_job(req, plan, id, analyzer, now, version));
+    deletes
+        .chain(conversations)
+        .chain(messages)
+        .chain(agents)
+        .chain(topics)
+        .chain(job)
+        .chain(std::iter::once_with(move || {
+            record_upload(req, plan, job_id, now)
+        }))
+}
+
+/// The analysis job of an upload: the job, its items, and earlier failures marked pending.
+fn queue_job<DB: Database>(
+    req: &IngestRequest,
+    plan: &Plan<'_>,
+    id: &str,
+    analyzer: &str,
+    now: i64,
+    version: i64,
+) -> Vec<QueryBuilder<DB>>
+where
+    i64: for<'a> Encode<'a, DB> + Type<DB>,
+    bool: for<'a> Encode<'a, DB> + Type<DB>,
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let items = plan.job_items();
+    let mut job = QueryBuilder::new(
+        "INSERT INTO jobs (id, upload_id, status, stage, analyzer, total, created_ms, updated_ms, force) ",
+    );
+    job.push_values([()], |mut b, ()| {
+        b.push_bind(id.to_owned())
+            .push_bind(req.upload_id.clone())
+            .push_bind("queued".to_owned())
+            .push_bind("waiting for a worker".to_owned())
+            .push_bind(analyzer.to_owned())
+            .push_bind(items.len() as i64)
+            .push_bind(now)
+            .push_bind(now)
+            .push_bind(req.force);
+    });
+    let mut out = vec![job];
+    for chunk in items.chunks(MSG_CHUNK) {
+        out.push(insert_job_items(id, chunk));
+    }
+    for chunk in plan.retry_failed.chunks(KEY_CHUNK) {
+        let mut qb = QueryBuilder::new(
+            "UPDATE conversations SET analysis_status = 'pending', changed_version = ",
+        );
+        qb.push_bind(version).push(" WHERE chat_id IN");
+        push_ids(&mut qb, chunk);
+        out.push(qb);
+    }
+    out
+}
+
+/// The upload's own row: what it read, wrote and skipped.
+fn record_upload<DB: Database>(
+    req: &IngestRequest,
+    plan: &Plan<'_>,
+    job_id: Option<&str>,
+    now: i64,
+) -> QueryBuilder<DB>
+where
+    i64: for<'a> Encode<'a, DB> + Type<DB>,
+    String: for<'a> Encode<'a, DB> + Type<DB>,
+    Option<String>: for<'a> Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO uploads (id, file_name, file_hash, bytes, created_at, chats_read, messages_read, \
+         conversations_processed, conversations_skipped, messages_processed, filtered, job_id) ",
+    );
+    qb.push_values([()], |mut b, ()| {
+        b.push_bind(req.upload_id.clone())
+            .push_bind(req.file_name.clone())
+            .push_bind(req.file_hash.clone())
+            .push_bind(req.bytes as i64)
+            .push_bind(powerpulse_shared::time::format_timestamp(now))
+            .push_bind(req.report.chats_read as i64)
+            .push_bind(req.report.messages_read as i64)
+            .push_bind(plan.rows.len() as i64)
+            .push_bind(plan.skipped as i64)
+            .push_bind(plan.messages.len() as i64)
+            .push_bind(serde_json::to_string(&req.report.filtered).expect("counts serialize"))
+            .push_bind(job_id.map(str::to_owned));
+    });
+    qb
 }
 
 impl Store {
@@ -94,220 +459,38 @@ impl Store {
             }
             let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
 
-            // What is stored already: content hash and analysis state per chat id.
-            let mut existing: HashMap<String, (String, String)> = HashMap::new();
+            let mut existing = Existing::new();
             for chunk in ids.chunks(KEY_CHUNK) {
-                let mut qb = QueryBuilder::new("SELECT chat_id, content_hash, analysis_status FROM conversations WHERE chat_id IN (");
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id.to_string());
-                }
-                qb.push(")");
-                for row in qb.build().fetch_all(&mut *tx).await? {
-                    existing.insert(super::col(&row, "chat_id")?, (super::col(&row, "content_hash")?, super::col(&row, "analysis_status")?));
-                }
-            }
-            let mut write = Vec::new();
-            let mut retry_failed = Vec::new();
-            for c in &req.conversations {
-                match existing.get(&c.conversation.summary.chat_id) {
-                    Some((hash, status)) if *hash == c.content_hash && !req.force => {
-                        if status == AnalysisStatus::Failed.as_str() {
-                            retry_failed.push(c.conversation.summary.chat_id.clone());
-                        }
-                    }
-                    _ => write.push(c),
+                let rows = in_list(
+                    "SELECT chat_id, content_hash, analysis_status FROM conversations WHERE chat_id IN",
+                    chunk,
+                )
+                .build()
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in rows {
+                    let state = (col(&row, "content_hash")?, col(&row, "analysis_status")?);
+                    existing.insert(col(&row, "chat_id")?, state);
                 }
             }
-            let skipped = (req.conversations.len() - write.len()) as u64;
-
-            // New conversations take the next positions, in file order.
-            let new_count = write.iter().filter(|c| !existing.contains_key(&c.conversation.summary.chat_id)).count() as i64;
+            let new_count = Plan::new_count(req, &existing);
             let end: i64 = sqlx::query_scalar("UPDATE meta SET value = value + $1 WHERE key = 'next_ord' RETURNING value")
                 .bind(new_count)
                 .fetch_one(&mut *tx)
                 .await?;
-            let mut next_ord = end - new_count;
+            let plan = Plan::of(req, &existing, end - new_count);
 
-            // Replaced conversations lose their old messages, agents and topics.
-            let replaced: Vec<&str> = write
-                .iter()
-                .map(|c| c.conversation.summary.chat_id.as_str())
-                .filter(|id| existing.contains_key(*id))
-                .collect();
-            for chunk in replaced.chunks(KEY_CHUNK) {
-                for table in ["messages", "conversation_agents", "conversation_topics"] {
-                    let mut qb = QueryBuilder::new(format!("DELETE FROM {table} WHERE chat_id IN ("));
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(id.to_string());
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut *tx).await?;
-                }
-            }
-
-            let status = if req.ai_analyzer.is_some() { AnalysisStatus::Pending } else { AnalysisStatus::Complete };
-            for chunk in write.chunks(CONV_CHUNK) {
-                let mut qb = QueryBuilder::new(format!("INSERT INTO conversations ({CONV_COLUMNS}) "));
-                qb.push_values(chunk, |mut b, c| {
-                    let conv = &c.conversation;
-                    let mut s = conv.summary.clone();
-                    s.status = status;
-                    let ix = Indexed::of(&s);
-                    let ord = if existing.contains_key(&s.chat_id) {
-                        // Keeps its position: ON CONFLICT below does not update ord.
-                        -1
-                    } else {
-                        next_ord += 1;
-                        next_ord - 1
-                    };
-                    b.push_bind(s.chat_id.clone())
-                        .push_bind(ord)
-                        .push_bind(c.content_hash.clone())
-                        .push_bind(req.upload_id.clone())
-                        .push_bind(ix.first_message_ms)
-                        .push_bind(ix.total_messages)
-                        .push_bind(ix.satisfaction_score)
-                        .push_bind(ix.avg_sentiment)
-                        .push_bind(ix.avg_response_time)
-                        .push_bind(status.as_str())
-                        .push_bind(None::<String>)
-                        .push_bind(serde_json::to_string(&s).expect("summaries serialize"))
-                        .push_bind(search_text(conv))
-                        .push_bind(now)
-                        .push_bind(version);
-                });
-                qb.push(
-                    " ON CONFLICT (chat_id) DO UPDATE SET content_hash = excluded.content_hash, \
-                     upload_id = excluded.upload_id, first_message_ms = excluded.first_message_ms, \
-                     total_messages = excluded.total_messages, satisfaction_score = excluded.satisfaction_score, \
-                     avg_sentiment = excluded.avg_sentiment, avg_response_time = excluded.avg_response_time, \
-                     analysis_status = excluded.analysis_status, ai_error = excluded.ai_error, \
-                     summary = excluded.summary, \
-                     search_text = excluded.search_text, updated_ms = excluded.updated_ms, \
-                     changed_version = excluded.changed_version",
-                );
+            let job_id = req
+                .ai_analyzer
+                .as_ref()
+                .filter(|_| !plan.job_items().is_empty())
+                .map(|_| format!("job_{}", req.upload_id.trim_start_matches("up_")));
+            for mut qb in writes(req, &plan, job_id.as_deref(), now, version) {
                 qb.build().execute(&mut *tx).await?;
             }
-
-            // Messages, agents and topics of the conversations written.
-            let rows: Vec<(&str, usize, &powerpulse_shared::Message)> = write
-                .iter()
-                .flat_map(|c| {
-                    let id = c.conversation.summary.chat_id.as_str();
-                    c.conversation.messages.iter().enumerate().map(move |(i, m)| (id, i, m))
-                })
-                .collect();
-            for chunk in rows.chunks(MSG_CHUNK) {
-                let mut qb = QueryBuilder::new(
-                    "INSERT INTO messages (chat_id, seq, message_id, time_ms, role, agent, text, sentiment, reply_gap, segment) ",
-                );
-                qb.push_values(chunk, |mut b, (id, i, m)| {
-                    b.push_bind(id.to_string())
-                        .push_bind(*i as i64)
-                        .push_bind(m.id.clone())
-                        .push_bind(m.time_ms)
-                        .push_bind(m.role.as_str())
-                        .push_bind(m.agent.as_deref().map(str::to_owned))
-                        .push_bind(m.text.clone())
-                        .push_bind(m.sentiment)
-                        .push_bind(m.reply_gap_minutes)
-                        .push_bind(i64::from(m.segment));
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            let pairs = |f: fn(&Conversation) -> &[String]| -> Vec<(String, String)> {
-                let mut seen = HashSet::new();
-                write
-                    .iter()
-                    .flat_map(|c| {
-                        let id = c.conversation.summary.chat_id.clone();
-                        f(&c.conversation).iter().map(move |v| (v.clone(), id.clone()))
-                    })
-                    .filter(|p| seen.insert(p.clone()))
-                    .collect()
-            };
-            for (table, col, values) in [
-                ("conversation_agents", "agent", pairs(|c| &c.summary.agents)),
-                ("conversation_topics", "topic", pairs(|c| &c.summary.analysis.topics)),
-            ] {
-                for chunk in values.chunks(MSG_CHUNK) {
-                    let mut qb = QueryBuilder::new(format!("INSERT INTO {table} ({col}, chat_id) "));
-                    qb.push_values(chunk, |mut b, (v, id)| {
-                        b.push_bind(v.clone()).push_bind(id.clone());
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-            }
-
-            // The analysis job: everything written, plus earlier failures found again.
-            let mut job_id = None;
-            if let Some(analyzer) = &req.ai_analyzer {
-                let items: Vec<String> = write
-                    .iter()
-                    .map(|c| c.conversation.summary.chat_id.clone())
-                    .chain(retry_failed.iter().cloned())
-                    .collect();
-                if !items.is_empty() {
-                    let id = format!("job_{}", req.upload_id.trim_start_matches("up_"));
-                    sqlx::query(
-                        "INSERT INTO jobs (id, upload_id, status, stage, analyzer, total, created_ms, updated_ms, force) \
-                         VALUES ($1, $2, 'queued', 'waiting for a worker', $3, $4, $5, $5, $6)",
-                    )
-                    .bind(id.clone())
-                    .bind(req.upload_id.clone())
-                    .bind(analyzer.clone())
-                    .bind(items.len() as i64)
-                    .bind(now)
-                    .bind(req.force)
-                    .execute(&mut *tx)
-                    .await?;
-                    for chunk in items.chunks(MSG_CHUNK) {
-                        let mut qb = QueryBuilder::new("INSERT INTO job_items (job_id, chat_id, status) ");
-                        qb.push_values(chunk, |mut b, chat| {
-                            b.push_bind(id.clone()).push_bind(chat.clone()).push_bind("queued");
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                    if !retry_failed.is_empty() {
-                        let mut qb = QueryBuilder::new("UPDATE conversations SET analysis_status = 'pending', changed_version = ");
-                        qb.push_bind(version);
-                        qb.push(" WHERE chat_id IN (");
-                        let mut sep = qb.separated(", ");
-                        for id in &retry_failed {
-                            sep.push_bind(id.clone());
-                        }
-                        qb.push(")");
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                    job_id = Some(id);
-                }
-            }
-
-            let messages_processed = rows.len() as u64;
-            sqlx::query(
-                "INSERT INTO uploads (id, file_name, file_hash, bytes, created_at, chats_read, messages_read, \
-                 conversations_processed, conversations_skipped, messages_processed, filtered, job_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(req.upload_id.clone())
-            .bind(req.file_name.clone())
-            .bind(req.file_hash.clone())
-            .bind(req.bytes as i64)
-            .bind(powerpulse_shared::time::format_timestamp(now))
-            .bind(req.report.chats_read as i64)
-            .bind(req.report.messages_read as i64)
-            .bind(write.len() as i64)
-            .bind(skipped as i64)
-            .bind(messages_processed as i64)
-            .bind(serde_json::to_string(&req.report.filtered).expect("counts serialize"))
-            .bind(job_id.clone())
-            .execute(&mut *tx)
-            .await?;
             tx.commit().await?;
             self.saw_version(version);
-            if matches!(self.db, super::Db::Postgres(_)) && write.len() > 2000 {
+            if matches!(self.db, super::Db::Postgres(_)) && plan.rows.len() > 2000 {
                 // Fresh statistics keep the planner on the indexes after a large load (the next
                 // forced re-upload deletes by chat id); autovacuum would get there later.
                 sqlx::query("ANALYZE conversations, messages, conversation_agents, conversation_topics")
@@ -315,9 +498,9 @@ impl Store {
                     .await?;
             }
             Ok(IngestOutcome {
-                conversations_processed: write.len() as u64,
-                messages_processed,
-                conversations_skipped: skipped,
+                conversations_processed: plan.rows.len() as u64,
+                messages_processed: plan.messages.len() as u64,
+                conversations_skipped: plan.skipped,
                 job_id,
             })
         })

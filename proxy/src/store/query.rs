@@ -76,11 +76,7 @@ where
             .push_bind(t.clone())
             .push(")");
     }
-    let min = match (f.satisfied_only, f.min_satisfaction) {
-        (true, m) => Some(m.unwrap_or(4).max(4)),
-        (false, m) => m,
-    };
-    if let Some(m) = min {
+    if let Some(m) = f.lowest_score() {
         qb.push(" AND satisfaction_score >= ")
             .push_bind(i64::from(m));
     }
