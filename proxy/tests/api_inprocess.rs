@@ -110,6 +110,15 @@ impl Api {
     }
 }
 
+/// The endpoints that take a filter.
+const FILTERED: [&str; 5] = [
+    "/api/metrics",
+    "/api/metrics/daily",
+    "/api/metrics/agents",
+    "/api/conversations",
+    "/api/download",
+];
+
 fn export() -> (Vec<u8>, Dataset) {
     let bytes = generate(&SynthOptions {
         conversations: 300,
@@ -211,13 +220,6 @@ async fn every_endpoint_reads_the_same_filter_parameters() {
 #[tokio::test]
 async fn a_bad_filter_parameter_is_a_422_that_names_it_on_every_endpoint() {
     let api = api().await;
-    let endpoints = [
-        "/api/metrics",
-        "/api/metrics/daily",
-        "/api/metrics/agents",
-        "/api/conversations",
-        "/api/download",
-    ];
     let bad = [
         ("min_satisfaction=9", "min_satisfaction"),
         ("max_satisfaction=0", "max_satisfaction"),
@@ -226,7 +228,7 @@ async fn a_bad_filter_parameter_is_a_422_that_names_it_on_every_endpoint() {
         ("start_date=2025-08-09&end_date=2025-08-01", "start_date"),
         ("satisfied_only=maybe", "satisfied_only"),
     ];
-    for e in endpoints {
+    for e in FILTERED {
         for (q, name) in bad {
             let v = api
                 .json(&format!("{e}?{q}"), StatusCode::UNPROCESSABLE_ENTITY)
@@ -303,13 +305,7 @@ async fn unknown_endpoints_are_json_404s() {
 async fn the_openapi_document_lists_the_filter_on_every_filtered_endpoint() {
     let api = api().await;
     let doc = api.json("/api/openapi.json", StatusCode::OK).await;
-    for path in [
-        "/api/metrics",
-        "/api/metrics/daily",
-        "/api/metrics/agents",
-        "/api/conversations",
-        "/api/download",
-    ] {
+    for path in FILTERED {
         let names: Vec<&str> = doc["paths"][path]["get"]["parameters"]
             .as_array()
             .unwrap_or_else(|| panic!("{path} has parameters"))

@@ -169,94 +169,11 @@ async fn open_dataset(engine: &Shared, seq: u32, saved: Saved, work_ms: f64) {
     post(&reply, None);
 }
 
+/// Answers one request of the page.
 async fn handle(engine: Shared, req: Request, payload: JsValue) {
     match req {
-        Request::Init => {
-            let datasets = match list_datasets().await {
-                Ok(d) => d,
-                Err(e) => {
-                    error(0, e);
-                    Vec::new()
-                }
-            };
-            post(
-                &Reply::Ready {
-                    datasets: datasets.clone(),
-                },
-                None,
-            );
-            if let Some(id) = last_opened()
-                .await
-                .filter(|id| datasets.iter().any(|d| &d.id == id))
-            {
-                let t = now();
-                match load_saved(&id).await {
-                    Ok(saved) => open_dataset(&engine, 0, saved, now() - t).await,
-                    Err(e) => error(0, e),
-                }
-            }
-        }
-        Request::Load { seq, name } => {
-            let t = now();
-            post(
-                &Reply::Progress {
-                    seq,
-                    stage: Stage::Reading,
-                    pct: 5.0,
-                },
-                None,
-            );
-            let Ok(file) = payload.dyn_into::<web_sys::File>() else {
-                return error(seq, "no file was given");
-            };
-            let size = file.size() as u64;
-            let buffer = match JsFuture::from(file.array_buffer()).await {
-                Ok(b) => b,
-                Err(e) => return error(seq, format!("cannot read {name}: {e:?}")),
-            };
-            let bytes = Uint8Array::new(&buffer).to_vec();
-            drop(buffer);
-            post(
-                &Reply::Progress {
-                    seq,
-                    stage: Stage::Processing,
-                    pct: 30.0,
-                },
-                None,
-            );
-            let dataset = match process(&bytes, &Options::default()) {
-                Ok(d) => d,
-                Err(e) => return error(seq, format!("{name}: {e}")),
-            };
-            drop(bytes);
-            let meta = DatasetMeta {
-                id: new_id(),
-                name,
-                size,
-                created_ms: now(),
-                conversations: dataset.conversations.len() as u64,
-                messages: dataset.report.messages_kept,
-                analyzer: BUILTIN.into(),
-            };
-            open_dataset(&engine, seq, Saved { meta, dataset }, now() - t).await;
-            post(
-                &Reply::Progress {
-                    seq,
-                    stage: Stage::Saving,
-                    pct: 90.0,
-                },
-                None,
-            );
-            persist(&engine).await;
-            post(
-                &Reply::Progress {
-                    seq,
-                    stage: Stage::Done,
-                    pct: 100.0,
-                },
-                None,
-            );
-        }
+        Request::Init => init(&engine).await,
+        Request::Load { seq, name } => load(&engine, seq, name, payload).await,
         Request::Open { seq, id } => {
             let t = now();
             match load_saved(&id).await {
@@ -264,83 +181,36 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
                 Err(e) => error(seq, e),
             }
         }
-        Request::Delete { id } => {
-            let closes = engine
-                .borrow()
-                .open
-                .as_ref()
-                .is_some_and(|o| o.meta.id == id);
-            if closes {
-                let mut e = engine.borrow_mut();
-                e.open = None;
-                if let Some(a) = e.ai_abort.take() {
-                    a.abort();
-                }
-            }
-            let warning = delete(&id).await.err();
-            let datasets = list_datasets().await.unwrap_or_default();
-            post(&Reply::Datasets { datasets, warning }, None);
-        }
+        Request::Delete { id } => remove(&engine, &id).await,
         Request::Query { seq, filter, list } => {
-            let v = {
-                let e = engine.borrow();
-                let Some(o) = &e.open else {
-                    return error(seq, "no dataset is open");
-                };
-                view(&o.dataset, &filter, &list)
-            };
-            post(
-                &Reply::View {
-                    seq,
-                    view: Box::new(v),
-                },
-                None,
-            );
+            if let Some(v) = with_open(&engine, seq, |o| view(&o.dataset, &filter, &list)) {
+                post(
+                    &Reply::View {
+                        seq,
+                        view: Box::new(v),
+                    },
+                    None,
+                );
+            }
         }
         Request::Page { seq, filter, list } => {
-            let page = {
-                let e = engine.borrow();
-                let Some(o) = &e.open else {
-                    return error(seq, "no dataset is open");
-                };
+            let page = with_open(&engine, seq, |o| {
                 list_page(&o.dataset.conversations, &filter, &list)
-            };
-            post(&Reply::Page { seq, page }, None);
+            });
+            if let Some(page) = page {
+                post(&Reply::Page { seq, page }, None);
+            }
         }
         Request::Transcript { chat_id } => {
-            let reply = {
-                let e = engine.borrow();
-                let Some(o) = &e.open else {
-                    return error(0, "no dataset is open");
-                };
-                let Some(c) = o
-                    .dataset
-                    .conversations
-                    .iter()
-                    .find(|c| c.summary.chat_id == chat_id)
-                else {
-                    return error(0, format!("no conversation {chat_id}"));
-                };
-                Reply::Transcript {
-                    chat_id: chat_id.clone(),
-                    messages: MessageRecord::of(c).collect(),
-                    analyzer: c.summary.analysis.analyzer.clone(),
-                }
-            };
-            post(&reply, None);
+            if let Some(reply) = with_open(&engine, 0, |o| transcript(o, &chat_id)) {
+                post(&reply, None);
+            }
         }
         Request::Csv { kind, filter } => {
-            let out = {
-                let e = engine.borrow();
-                let Some(o) = &e.open else {
-                    return error(0, "no dataset is open");
-                };
-                (kind.file_name().to_owned(), o.dataset.csv(&filter, kind))
-            };
-            post(
-                &Reply::Csv { name: out.0 },
-                Some(&bytes_to_buffer(&out.1).into()),
-            );
+            if let Some(bytes) = with_open(&engine, 0, |o| o.dataset.csv(&filter, kind)) {
+                let name = kind.file_name().to_owned();
+                post(&Reply::Csv { name }, Some(&bytes_to_buffer(&bytes).into()));
+            }
         }
         Request::Ai { force } => ai::run(engine, force).await,
         Request::AiCancel => {
@@ -348,6 +218,113 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
                 a.abort();
             }
         }
+    }
+}
+
+/// `f` of the open dataset; without one, the page is told and nothing is answered.
+fn with_open<T>(engine: &Shared, seq: u32, f: impl FnOnce(&Open) -> T) -> Option<T> {
+    let e = engine.borrow();
+    let out = e.open.as_ref().map(f);
+    if out.is_none() {
+        error(seq, "no dataset is open");
+    }
+    out
+}
+
+/// Start-up: the saved datasets, and the last one opened reopened.
+async fn init(engine: &Shared) {
+    let datasets = list_datasets().await.unwrap_or_else(|e| {
+        error(0, e);
+        Vec::new()
+    });
+    post(
+        &Reply::Ready {
+            datasets: datasets.clone(),
+        },
+        None,
+    );
+    let last = last_opened().await;
+    if let Some(id) = last.filter(|id| datasets.iter().any(|d| &d.id == id)) {
+        let t = now();
+        match load_saved(&id).await {
+            Ok(saved) => open_dataset(engine, 0, saved, now() - t).await,
+            Err(e) => error(0, e),
+        }
+    }
+}
+
+fn progress(seq: u32, stage: Stage, pct: f64) {
+    post(&Reply::Progress { seq, stage, pct }, None);
+}
+
+/// A file dropped on the page: read, processed, shown, then saved.
+async fn load(engine: &Shared, seq: u32, name: String, payload: JsValue) {
+    let t = now();
+    progress(seq, Stage::Reading, 5.0);
+    let Ok(file) = payload.dyn_into::<web_sys::File>() else {
+        return error(seq, "no file was given");
+    };
+    let size = file.size() as u64;
+    let buffer = match JsFuture::from(file.array_buffer()).await {
+        Ok(b) => b,
+        Err(e) => return error(seq, format!("cannot read {name}: {e:?}")),
+    };
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    drop(buffer);
+    progress(seq, Stage::Processing, 30.0);
+    let dataset = match process(&bytes, &Options::default()) {
+        Ok(d) => d,
+        Err(e) => return error(seq, format!("{name}: {e}")),
+    };
+    drop(bytes);
+    let meta = DatasetMeta {
+        id: new_id(),
+        name,
+        size,
+        created_ms: now(),
+        conversations: dataset.conversations.len() as u64,
+        messages: dataset.report.messages_kept,
+        analyzer: BUILTIN.into(),
+    };
+    open_dataset(engine, seq, Saved { meta, dataset }, now() - t).await;
+    progress(seq, Stage::Saving, 90.0);
+    persist(engine).await;
+    progress(seq, Stage::Done, 100.0);
+}
+
+/// Deletes a saved dataset (closing it, and stopping its AI analysis, when it is open).
+async fn remove(engine: &Shared, id: &str) {
+    {
+        let mut e = engine.borrow_mut();
+        if e.open.as_ref().is_some_and(|o| o.meta.id == id) {
+            e.open = None;
+            if let Some(a) = e.ai_abort.take() {
+                a.abort();
+            }
+        }
+    }
+    let warning = delete(id).await.err();
+    let datasets = list_datasets().await.unwrap_or_default();
+    post(&Reply::Datasets { datasets, warning }, None);
+}
+
+/// One conversation's messages, or the error that it is not in the dataset.
+fn transcript(o: &Open, chat_id: &str) -> Reply {
+    match o
+        .dataset
+        .conversations
+        .iter()
+        .find(|c| c.summary.chat_id == chat_id)
+    {
+        Some(c) => Reply::Transcript {
+            chat_id: chat_id.to_owned(),
+            messages: MessageRecord::of(c).collect(),
+            analyzer: c.summary.analysis.analyzer.clone(),
+        },
+        None => Reply::Error {
+            seq: 0,
+            message: format!("no conversation {chat_id}"),
+        },
     }
 }
 
