@@ -26,12 +26,6 @@ pub struct Ingested {
     pub report: powerpulse_shared::CleaningReport,
 }
 
-/// SHA-256 of bytes, hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The hash that decides whether a stored conversation changed: every kept message's id, time,
 /// role, agent and text.
 pub fn content_hash(c: &Conversation) -> String {
@@ -46,7 +40,7 @@ pub fn content_hash(c: &Conversation) -> String {
         h.update([0u8]);
         h.update(m.text.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hash::hex(h.finalize().as_slice())
 }
 
 /// The settings of one upload.
@@ -72,7 +66,7 @@ pub async fn ingest(
     let opts = opts.clone();
     let len = bytes.len() as u64;
     let (file_hash, dataset, hashes) = tokio::task::spawn_blocking(move || {
-        let file_hash = sha256_hex(&bytes);
+        let file_hash = crate::hash::sha256_hex(&bytes);
         let dataset = crate::pipeline::process(&bytes, &opts)?;
         drop(bytes);
         let hashes: Vec<String> = dataset.conversations.iter().map(content_hash).collect();

@@ -262,7 +262,7 @@ impl Jobs {
                         _ = tokio::time::sleep(Duration::from_millis(250)) => {}
                     }
                     if let Ok(Some(j)) = store.get_job(&job).await {
-                        if j.status == "cancelled" {
+                        if j.status == powerpulse_shared::wire::JobState::Cancelled {
                             token.cancel();
                             break;
                         }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod cli_server;
 pub mod config;
+pub mod hash;
 pub mod http;
 pub mod ingest;
 pub mod jobs;

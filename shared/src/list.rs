@@ -113,13 +113,20 @@ pub struct ListPage {
     pub page_size: usize,
 }
 
-/// Whether a customer or agent message contains `needle` (already lowercase).
+/// The text the list's `q` searches: customer and agent messages, lowercased, one per line (the
+/// server stores and indexes exactly this).
+pub fn search_text(c: &Conversation) -> String {
+    let mut s = String::new();
+    for m in c.messages.iter().filter(|m| m.role != Role::Bot) {
+        s.push_str(&m.text.to_lowercase());
+        s.push('\n');
+    }
+    s
+}
+
+/// Whether `needle` (already lowercase) is in the conversation's [`search_text`].
 pub fn contains_text(c: &Conversation, needle: &str) -> bool {
-    needle.is_empty()
-        || c.messages
-            .iter()
-            .filter(|m| m.role != Role::Bot)
-            .any(|m| m.text.to_lowercase().contains(needle))
+    needle.is_empty() || search_text(c).contains(needle)
 }
 
 /// One page of the conversations selected by `filter` and `query`.

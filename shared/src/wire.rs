@@ -155,6 +155,89 @@ pub struct AnalyzeResponse {
     pub usage: AiUsage,
 }
 
+/// Where an analysis job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker is on it (or its batches are with the provider).
+    Running,
+    /// Waiting for the provider's quota to come back.
+    Paused,
+    /// Finished, at least one conversation analysed (or nothing failed).
+    Done,
+    /// Finished with every conversation failed.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl JobState {
+    /// The state as the store and the API write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Paused => "paused",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state [`JobState::as_str`] wrote.
+    pub fn parse(s: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Paused,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Cancelled,
+        ]
+        .into_iter()
+        .find(|j| j.as_str() == s)
+    }
+
+    /// Whether the job has ended (nothing more will change).
+    pub fn ended(self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// How a job's conversations go to the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobMode {
+    /// Synchronous calls under the key's limits.
+    Sync,
+    /// The provider's Batch API (half price, within 24 hours).
+    Batch,
+}
+
+impl JobMode {
+    /// The mode as the store and the API write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobMode::Sync => "sync",
+            JobMode::Batch => "batch",
+        }
+    }
+
+    /// The mode [`JobMode::as_str`] wrote.
+    pub fn parse(s: &str) -> Option<JobMode> {
+        [JobMode::Sync, JobMode::Batch]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 /// Whether the server can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

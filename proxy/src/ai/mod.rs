@@ -121,7 +121,7 @@ pub struct AiEngine {
 pub fn cache_key(label: &str, p: &Prepared) -> AiCacheKey {
     // Hashed behind the "### c" header the keys were first made with, so caches kept by
     // earlier versions still answer.
-    AiCacheKey(crate::ingest::sha256_hex(
+    AiCacheKey(crate::hash::sha256_hex(
         format!("{PROMPT_VERSION}\n{label}\n### c\n{}", p.text).as_bytes(),
     ))
 }

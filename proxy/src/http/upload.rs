@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use powerpulse_shared::wire::JobState;
 use powerpulse_shared::Filtered;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ pub struct JobRef {
     /// Job id (see `GET /api/jobs/{id}`).
     pub id: String,
     /// `queued` when created.
-    pub status: String,
+    pub status: JobState,
 }
 
 /// The upload's result.
@@ -181,7 +182,7 @@ pub async fn upload_json(
         filtered: r.filtered,
         invalid_chats: r.invalid_chat_examples.iter().map(|c| (c.chat_id.clone(), c.found.clone())).collect(),
         processing_time_seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        job: o.job_id.clone().map(|id| JobRef { id, status: "queued".into() }),
+        job: o.job_id.clone().map(|id| JobRef { id, status: JobState::Queued }),
     }))
 }
 

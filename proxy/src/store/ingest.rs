@@ -2,7 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message, Role};
+use powerpulse_shared::list::search_text;
+use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{col, now_ms, with_pool, Indexed, Result, Store};
@@ -68,16 +69,6 @@ const CONV_UPDATE: &str = " ON CONFLICT (chat_id) DO UPDATE SET content_hash = e
 const CONV_CHUNK: usize = 400;
 const MSG_CHUNK: usize = 1500;
 const KEY_CHUNK: usize = 500;
-
-/// The text searched by the conversation list's `q`: lowercased message texts.
-fn search_text(c: &Conversation) -> String {
-    let mut s = String::new();
-    for m in c.messages.iter().filter(|m| m.role != Role::Bot) {
-        s.push_str(&m.text.to_lowercase());
-        s.push('\n');
-    }
-    s
-}
 
 /// What is stored of a chat already: its content hash and analysis status.
 type Existing = HashMap<String, (String, String)>;

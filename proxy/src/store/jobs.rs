@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use powerpulse_shared::wire::{JobMode, JobState};
 use powerpulse_shared::{Role, Summary};
 use serde::Serialize;
 use sqlx::QueryBuilder;
@@ -17,8 +18,8 @@ pub struct JobRow {
     pub id: String,
     /// The upload that created it.
     pub upload_id: Option<String>,
-    /// `queued`, `running`, `paused`, `done`, `failed` or `cancelled`.
-    pub status: String,
+    /// Where it is.
+    pub status: JobState,
     /// What it is doing, for people.
     pub stage: String,
     /// The analyzer (`gemini:<model>`, `openai:<model>`).
@@ -41,8 +42,8 @@ pub struct JobRow {
     pub output_tokens: i64,
     /// Estimated cost (USD) at the configured prices (the batch price for batch results).
     pub cost_usd: f64,
-    /// `sync` (calls answered at once) or `batch` (the provider's Batch API, half price).
-    pub mode: String,
+    /// Calls answered at once, or the provider's Batch API (half price).
+    pub mode: JobMode,
     /// When the provider promises a submitted batch's results at the latest (epoch ms).
     pub expected_by_ms: Option<i64>,
     /// What the batch price saved against synchronous calls (USD).
@@ -133,7 +134,10 @@ where
     Ok(JobRow {
         id: col(r, "id")?,
         upload_id: col(r, "upload_id")?,
-        status: col(r, "status")?,
+        status: {
+            let s: String = col(r, "status")?;
+            JobState::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("job status {s:?}")))?
+        },
         stage: col(r, "stage")?,
         analyzer: col(r, "analyzer")?,
         total: col(r, "total")?,
@@ -145,7 +149,10 @@ where
         input_tokens: col(r, "input_tokens")?,
         output_tokens: col(r, "output_tokens")?,
         cost_usd: col(r, "cost_usd")?,
-        mode: col(r, "mode")?,
+        mode: {
+            let m: String = col(r, "mode")?;
+            JobMode::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("job mode {m:?}")))?
+        },
         expected_by_ms: col(r, "expected_by_ms")?,
         saved_usd: col(r, "saved_usd")?,
         error: col(r, "error")?,
