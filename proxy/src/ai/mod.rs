@@ -24,7 +24,7 @@ use limits::Limits;
 use prompt::{
     batch_text, prepare, validate, AiAnalysis, ConversationInput, Prepared, PROMPT_VERSION,
 };
-use provider::{CallError, Provider};
+use provider::{CallError, Provider, Reply};
 
 /// Counters of AI work, shared by concurrent batches.
 #[derive(Debug, Default)]
@@ -224,129 +224,171 @@ impl AiEngine {
         let mut out = Vec::with_capacity(batch.len());
         let mut queue: Vec<(Vec<Prepared>, u32)> = vec![(batch, 0)];
         while let Some((sub, attempt)) = queue.pop() {
-            if cancel.is_cancelled() {
-                return Err(Stop::Cancelled);
-            }
-            let text = batch_text(&sub);
-            let est: u32 = sub.iter().map(|p| p.tokens).sum::<u32>() + 600;
-            let _permit = self
-                .limits
-                .acquire(est, cancel)
-                .await
-                .map_err(|_| Stop::Cancelled)?;
-            stats.calls.fetch_add(1, Ordering::Relaxed);
-            stats
-                .conversations_sent
-                .fetch_add(sub.len() as u64, Ordering::Relaxed);
-            let result = tokio::select! {
-                r = self.provider.call(&text) => r,
-                _ = cancel.cancelled() => return Err(Stop::Cancelled),
+            let result = self.call(&sub, cancel, stats).await?;
+            let again = match judge_call(result, sub, &mut out, stats)? {
+                None => continue,
+                Some(again) => again,
             };
-            drop(_permit);
-            let retry_left = attempt < self.cfg.max_retries;
-            let failure = match result {
-                Ok(reply) => {
-                    stats
-                        .input_tokens
-                        .fetch_add(reply.input_tokens, Ordering::Relaxed);
-                    stats
-                        .output_tokens
-                        .fetch_add(reply.output_tokens, Ordering::Relaxed);
-                    match parse_results(&reply.text, &sub) {
-                        Ok((good, bad)) => {
-                            out.extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
-                            if bad.is_empty() {
-                                continue;
-                            }
-                            // Only the items that failed go again, in smaller batches.
-                            let reason = bad
-                                .iter()
-                                .map(|(_, r)| r.as_str())
-                                .next()
-                                .unwrap_or("invalid item")
-                                .to_owned();
-                            let failed: Vec<Prepared> = bad
-                                .into_iter()
-                                .filter_map(|(i, _)| sub.get(i).cloned())
-                                .collect();
-                            (failed, reason, None, true)
-                        }
-                        Err(reason) => (sub, reason, None, true),
-                    }
-                }
-                Err(CallError::Quota {
-                    reason,
-                    retry_after,
-                }) => {
-                    return Err(Stop::Quota {
-                        reason,
-                        retry_after: retry_after.unwrap_or(Duration::from_secs(3600)),
-                    });
-                }
-                Err(CallError::Fatal { reason }) => {
-                    stats
-                        .failures
-                        .fetch_add(sub.len() as u64, Ordering::Relaxed);
-                    out.extend(
-                        sub.into_iter()
-                            .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
-                    );
-                    continue;
-                }
-                Err(CallError::Malformed { reason }) => (sub, reason, None, true),
-                Err(CallError::Refused { reason }) if sub.len() == 1 => {
-                    // Asked again the same way, the answer is the same: recorded, not retried.
-                    stats.failures.fetch_add(1, Ordering::Relaxed);
-                    out.extend(
-                        sub.into_iter()
-                            .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
-                    );
-                    continue;
-                }
-                Err(CallError::Refused { .. }) => {
-                    // Which conversation it is about is unknown: halves at once, no retry used.
-                    let mut items = sub;
-                    let second = items.split_off(items.len() / 2);
-                    stats.retries.fetch_add(2, Ordering::Relaxed);
-                    queue.push((second, attempt));
-                    queue.push((items, attempt));
-                    continue;
-                }
-                Err(CallError::Retryable {
-                    reason,
-                    retry_after,
-                }) => (sub, reason, retry_after, false),
-            };
-            let (items, reason, requested, split) = failure;
-            if !retry_left {
-                stats
-                    .failures
-                    .fetch_add(items.len() as u64, Ordering::Relaxed);
-                out.extend(
-                    items
-                        .into_iter()
-                        .map(|p| (p.id, ItemOutcome::Failed(reason.clone()))),
-                );
+            if again.halve_now {
+                // Which conversation a refusal is about is unknown: halves at once, no retry used.
+                queue.extend(halves(again.items, attempt, stats));
                 continue;
             }
-            let wait = self.backoff.delay(attempt, requested);
+            if attempt >= self.cfg.max_retries {
+                fail_all(&mut out, again.items, &again.reason, stats);
+                continue;
+            }
+            let wait = self.backoff.delay(attempt, again.requested);
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = cancel.cancelled() => return Err(Stop::Cancelled),
             }
-            if split && items.len() > 1 {
-                let mut items = items;
-                let second = items.split_off(items.len() / 2);
-                stats.retries.fetch_add(2, Ordering::Relaxed);
-                queue.push((second, attempt + 1));
-                queue.push((items, attempt + 1));
+            if again.split && again.items.len() > 1 {
+                queue.extend(halves(again.items, attempt + 1, stats));
             } else {
                 stats.retries.fetch_add(1, Ordering::Relaxed);
-                queue.push((items, attempt + 1));
+                queue.push((again.items, attempt + 1));
             }
         }
         Ok(out)
     }
+
+    /// One call for `sub` under the key's limits (cancellable at any point).
+    async fn call(
+        &self,
+        sub: &[Prepared],
+        cancel: &CancellationToken,
+        stats: &Stats,
+    ) -> Result<Result<Reply, CallError>, Stop> {
+        if cancel.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
+        let est: u32 = sub.iter().map(|p| p.tokens).sum::<u32>() + 600;
+        let _permit = self
+            .limits
+            .acquire(est, cancel)
+            .await
+            .map_err(|_| Stop::Cancelled)?;
+        stats.calls.fetch_add(1, Ordering::Relaxed);
+        stats
+            .conversations_sent
+            .fetch_add(sub.len() as u64, Ordering::Relaxed);
+        let text = batch_text(sub);
+        tokio::select! {
+            r = self.provider.call(&text) => Ok(r),
+            _ = cancel.cancelled() => Err(Stop::Cancelled),
+        }
+    }
+}
+
+/// What a call left to do again.
+struct Again {
+    /// The conversations to send again.
+    items: Vec<Prepared>,
+    /// Why, should they fail for good.
+    reason: String,
+    /// The provider's requested wait.
+    requested: Option<Duration>,
+    /// Retried in halves (a bad answer may be one item's fault) rather than whole.
+    split: bool,
+    /// Halved at once without using a retry (a refusal).
+    halve_now: bool,
+}
+
+/// Records what a call settled in `out`; returns what is left to try again, or why to stop.
+fn judge_call(
+    result: Result<Reply, CallError>,
+    sub: Vec<Prepared>,
+    out: &mut Vec<(String, ItemOutcome)>,
+    stats: &Stats,
+) -> Result<Option<Again>, Stop> {
+    let again = |items, reason, requested, split| {
+        Ok(Some(Again {
+            items,
+            reason,
+            requested,
+            split,
+            halve_now: false,
+        }))
+    };
+    match result {
+        Ok(reply) => {
+            stats
+                .input_tokens
+                .fetch_add(reply.input_tokens, Ordering::Relaxed);
+            stats
+                .output_tokens
+                .fetch_add(reply.output_tokens, Ordering::Relaxed);
+            match parse_results(&reply.text, &sub) {
+                Ok((good, bad)) => {
+                    out.extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
+                    let Some(reason) = bad.first().map(|(_, r)| r.clone()) else {
+                        return Ok(None);
+                    };
+                    // Only the items that failed go again, in smaller batches.
+                    let failed = bad
+                        .into_iter()
+                        .filter_map(|(i, _)| sub.get(i).cloned())
+                        .collect();
+                    again(failed, reason, None, true)
+                }
+                Err(reason) => again(sub, reason, None, true),
+            }
+        }
+        Err(CallError::Quota {
+            reason,
+            retry_after,
+        }) => Err(Stop::Quota {
+            reason,
+            retry_after: retry_after.unwrap_or(Duration::from_secs(3600)),
+        }),
+        Err(CallError::Fatal { reason }) => {
+            fail_all(out, sub, &reason, stats);
+            Ok(None)
+        }
+        Err(CallError::Malformed { reason }) => again(sub, reason, None, true),
+        Err(CallError::Refused { reason }) if sub.len() == 1 => {
+            // Asked again the same way, the answer is the same: recorded, not retried.
+            fail_all(out, sub, &reason, stats);
+            Ok(None)
+        }
+        Err(CallError::Refused { reason }) => Ok(Some(Again {
+            items: sub,
+            reason,
+            requested: None,
+            split: true,
+            halve_now: true,
+        })),
+        Err(CallError::Retryable {
+            reason,
+            retry_after,
+        }) => again(sub, reason, retry_after, false),
+    }
+}
+
+/// Marks every item failed for good.
+fn fail_all(
+    out: &mut Vec<(String, ItemOutcome)>,
+    items: Vec<Prepared>,
+    reason: &str,
+    stats: &Stats,
+) {
+    stats
+        .failures
+        .fetch_add(items.len() as u64, Ordering::Relaxed);
+    out.extend(
+        items
+            .into_iter()
+            .map(|p| (p.id, ItemOutcome::Failed(reason.to_owned()))),
+    );
+}
+
+/// The two halves of `items`, first half first out of the queue, each counted as a retry.
+fn halves(mut items: Vec<Prepared>, attempt: u32, stats: &Stats) -> [(Vec<Prepared>, u32); 2] {
+    let second = items.split_off(items.len() / 2);
+    stats.retries.fetch_add(2, Ordering::Relaxed);
+    // The queue pops from the end: the first half goes last so it is sent first.
+    [(second, attempt), (items, attempt)]
 }
 
 /// Gives a call's conversations their short ids, `c1` up, in order.
