@@ -49,6 +49,22 @@ impl FilterParams {
     }
 }
 
+impl From<&Filter> for FilterParams {
+    /// The parameters that give back `f` (so a control can edit one of them).
+    fn from(f: &Filter) -> Self {
+        FilterParams {
+            start_date: f.start_date.map(|d| d.to_string()),
+            end_date: f.end_date.map(|d| d.to_string()),
+            tz: Some(f.tz.name().to_owned()),
+            agent: f.agent.clone(),
+            topic: f.topic.clone(),
+            satisfied_only: Some(f.satisfied_only),
+            min_satisfaction: f.min_satisfaction.map(i64::from),
+            max_satisfaction: f.max_satisfaction.map(i64::from),
+        }
+    }
+}
+
 /// A satisfaction bound: 1 to 5.
 fn score(name: &str, v: Option<i64>) -> Result<Option<u8>, String> {
     match v {

@@ -2,8 +2,7 @@
 //! satisfied only.
 
 use leptos::prelude::*;
-use powerpulse_shared::time::{parse_date, parse_tz};
-use powerpulse_shared::Filter;
+use powerpulse_shared::{Filter, FilterParams};
 
 use crate::bridge;
 use crate::state::Ui;
@@ -23,6 +22,14 @@ const ZONES: &[&str] = &[
     "America/Santiago",
 ];
 
+/// The filter after editing its parameters, read by the same rule as the API's query string
+/// (`FilterParams::to_filter`); the error, in the API's words, when an edit is not valid.
+pub fn edited(current: &Filter, edit: impl FnOnce(&mut FilterParams)) -> Result<Filter, String> {
+    let mut p = FilterParams::from(current);
+    edit(&mut p);
+    p.to_filter(None)
+}
+
 /// Applies a change to the filter and redraws everything.
 pub fn change(ui: Ui, f: impl FnOnce(&mut Filter)) {
     let started = bridge::now();
@@ -35,29 +42,29 @@ pub fn change(ui: Ui, f: impl FnOnce(&mut Filter)) {
 #[component]
 pub fn Filters() -> impl IntoView {
     let ui = expect_context::<Ui>();
+    let problem = RwSignal::new(None::<String>);
+    // A valid edit redraws everything; an invalid one is said and changes nothing.
+    let apply =
+        move |edit: &dyn Fn(&mut FilterParams)| match edited(&ui.filter.get_untracked(), edit) {
+            Ok(f) => {
+                problem.set(None);
+                change(ui, |old| *old = f);
+            }
+            Err(e) => problem.set(Some(e)),
+        };
     let date = move |end: bool| {
         move |ev: leptos::ev::Event| {
-            let v = event_target_value(&ev);
-            let d = parse_date(&v).ok();
-            change(ui, |f| {
-                if end {
-                    f.end_date = d
-                } else {
-                    f.start_date = d
-                }
-            });
+            let v = Some(event_target_value(&ev));
+            if end {
+                apply(&|p| p.end_date = v.clone())
+            } else {
+                apply(&|p| p.start_date = v.clone())
+            }
         }
     };
-    let tz_error = RwSignal::new(None::<String>);
     let on_tz = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        match parse_tz(v.trim()) {
-            Ok(tz) => {
-                tz_error.set(None);
-                change(ui, |f| f.tz = tz);
-            }
-            Err(e) => tz_error.set(Some(e)),
-        }
+        let v = Some(event_target_value(&ev).trim().to_owned());
+        apply(&|p| p.tz = v.clone());
     };
     let text = |v: String| (!v.is_empty()).then_some(v);
     view! {
@@ -78,7 +85,7 @@ pub fn Filters() -> impl IntoView {
             </label>
             <label>"Time zone"
                 <input list="zones" data-testid="filter-tz" prop:value=move || ui.filter.get().tz.name().to_owned()
-                    on:change=on_tz aria-invalid=move || tz_error.get().is_some().to_string() />
+                    on:change=on_tz aria-invalid=move || problem.get().is_some().to_string() />
                 <datalist id="zones">
                     {ZONES.iter().map(|z| view! { <option value=*z></option> }).collect_view()}
                 </datalist>
@@ -106,7 +113,33 @@ pub fn Filters() -> impl IntoView {
                 on:click=move |_| { let tz = ui.filter.get_untracked().tz; change(ui, |f| *f = Filter { tz, ..Filter::default() }) }>
                 "Reset"
             </button>
-            {move || tz_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            {move || problem.get().map(|e| view! { <p class="field-error" role="alert" data-testid="filter-error">{e}</p> })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_is_read_as_the_api_reads_it_and_a_bad_one_says_why() {
+        let start = edited(&Filter::default(), |p| {
+            p.start_date = Some("2025-08-12".into())
+        })
+        .unwrap();
+        assert_eq!(start.start_date.unwrap().to_string(), "2025-08-12");
+        let tz = edited(&start, |p| p.tz = Some("Africa/Nairobi".into())).unwrap();
+        assert_eq!(
+            (tz.tz.name(), tz.start_date),
+            ("Africa/Nairobi", start.start_date)
+        );
+        let e = edited(&tz, |p| p.end_date = Some("2025-08-01".into())).unwrap_err();
+        assert!(e.contains("after end_date"), "{e}");
+        let e = edited(&tz, |p| p.tz = Some("Nairobi".into())).unwrap_err();
+        assert!(e.starts_with("tz:"), "{e}");
+        // Clearing a date clears it.
+        let cleared = edited(&tz, |p| p.start_date = Some(String::new())).unwrap();
+        assert_eq!(cleared.start_date, None);
     }
 }
