@@ -9,7 +9,7 @@ use powerpulse_shared::{Role, Summary};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use super::{col, now_ms, with_pool, Result, Store, StoreError};
+use super::{col, now_ms, parse, with_pool, Result, Store, StoreError};
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -134,10 +134,11 @@ where
     Ok(JobRow {
         id: col(r, "id")?,
         upload_id: col(r, "upload_id")?,
-        status: {
-            let s: String = col(r, "status")?;
-            JobState::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("job status {s:?}")))?
-        },
+        status: parse(
+            &col::<String, _>(r, "status")?,
+            JobState::parse,
+            "job status",
+        )?,
         stage: col(r, "stage")?,
         analyzer: col(r, "analyzer")?,
         total: col(r, "total")?,
@@ -149,10 +150,7 @@ where
         input_tokens: col(r, "input_tokens")?,
         output_tokens: col(r, "output_tokens")?,
         cost_usd: col(r, "cost_usd")?,
-        mode: {
-            let m: String = col(r, "mode")?;
-            JobMode::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("job mode {m:?}")))?
-        },
+        mode: parse(&col::<String, _>(r, "mode")?, JobMode::parse, "job mode")?,
         expected_by_ms: col(r, "expected_by_ms")?,
         saved_usd: col(r, "saved_usd")?,
         error: col(r, "error")?,

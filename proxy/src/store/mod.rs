@@ -86,9 +86,11 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let name: String = col(row, "role")?;
-    powerpulse_shared::Role::from_name(&name)
-        .ok_or_else(|| StoreError::Corrupt(format!("message role {name:?}")))
+    parse(
+        &col::<String, _>(row, "role")?,
+        powerpulse_shared::Role::from_name,
+        "message role",
+    )
 }
 
 /// Milliseconds since the epoch, now.
@@ -246,9 +248,17 @@ pub(crate) const NEXT_DATA_VERSION: &str =
 pub(crate) fn stored_summary(json: &str, status: &str) -> Result<Summary> {
     let mut summary: Summary =
         serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("summary: {e}")))?;
-    summary.status = powerpulse_shared::AnalysisStatus::parse(status)
-        .ok_or_else(|| StoreError::Corrupt(format!("analysis status {status:?}")))?;
+    summary.status = parse(
+        status,
+        powerpulse_shared::AnalysisStatus::parse,
+        "analysis status",
+    )?;
     Ok(summary)
+}
+
+/// A stored name read as its type; anything else is a corrupt store.
+pub(crate) fn parse<T>(s: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what} {s:?}")))
 }
 
 /// The columns the list filters and sorts by, each taken from the summary (which alone is read
