@@ -391,10 +391,15 @@ fn halves(mut items: Vec<Prepared>, attempt: u32, stats: &Stats) -> [(Vec<Prepar
     [(second, attempt), (items, attempt)]
 }
 
+/// The short id of the conversation at `position` (from 0) of a call: `c1`, `c2`, ...
+pub fn short_id(position: usize) -> String {
+    format!("c{}", position + 1)
+}
+
 /// Gives a call's conversations their short ids, `c1` up, in order.
 pub fn number(call: &mut [Prepared]) {
     for (i, p) in call.iter_mut().enumerate() {
-        p.short_id = format!("c{}", i + 1);
+        p.short_id = short_id(i);
     }
 }
 

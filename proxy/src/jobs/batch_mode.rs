@@ -17,7 +17,7 @@ use super::{input_of, ClaimContext, Jobs, Task};
 use crate::ai::batch::{BatchPoll, BATCH_PRICE_FACTOR, BATCH_WINDOW_MS};
 use crate::ai::prompt::{batch_text, Prepared};
 use crate::ai::provider::{CallError, Reply};
-use crate::ai::{number, parse_results, AiEngine, ItemOutcome, Stop};
+use crate::ai::{parse_results, short_id, AiEngine, ItemOutcome, Stop};
 use crate::analysis::Analysis;
 use crate::config::BatchMode;
 use crate::store::{now_ms, JobStats, RemoteBatchRow, RemoteRequest, RemoteState};
@@ -258,12 +258,17 @@ impl Jobs {
             sent: lookup.sent,
             label: analysis.label(),
         };
-        // Each request's conversations as they were sent: in the same order, so the same ids.
+        // Each request's conversations with the ids they were sent with (by their position in
+        // the request, even if one of them is no longer here).
         let mut requests: Vec<(&RemoteRequest, Vec<Prepared>)> = Vec::new();
         for r in &batch.requests {
-            let mut call: Vec<Prepared> =
-                r.chats.iter().filter_map(|c| prepared.remove(c)).collect();
-            number(&mut call);
+            let mut call = Vec::new();
+            for (i, chat) in r.chats.iter().enumerate() {
+                if let Some(mut p) = prepared.remove(chat) {
+                    p.short_id = short_id(i);
+                    call.push(p);
+                }
+            }
             requests.push((r, call));
         }
         let (mut answers, ended) = match poll {
