@@ -7,8 +7,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use powerpulse_shared::{
-    build_conversation, cleaning, export, BuiltinAnalyzer, CleaningOptions, Dataset, Options,
-    ParseError, Taxonomy,
+    build_conversation, BuiltinAnalyzer, CleaningOptions, Dataset, Options, ParseError, Taxonomy,
 };
 
 /// The pipeline options of the settings: autoresponse patterns (comma-separated) and a topic
@@ -32,9 +31,7 @@ pub fn options(
 
 /// Parses, cleans, measures and analyses an export using all cores.
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
-    let raw = export::parse_export(input)?;
-    let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
-    drop(raw);
+    let (chats, report) = powerpulse_shared::clean_export(input, opts)?;
     // rayon keeps the file order and balances uneven conversations across the cores.
     let conversations = chats
         .into_par_iter()

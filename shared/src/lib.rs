@@ -93,11 +93,19 @@ pub struct Dataset {
     pub report: CleaningReport,
 }
 
+/// Parses and cleans an export: the chats to measure and analyse, and what cleaning did (the
+/// first half of [`process`], which the server then spreads over its cores).
+pub fn clean_export(
+    input: &[u8],
+    opts: &Options,
+) -> Result<(Vec<cleaning::CleanChat>, CleaningReport), ParseError> {
+    let raw = export::parse_export(input)?;
+    Ok(cleaning::clean(&raw, &opts.cleaning))
+}
+
 /// Parses, cleans, measures and analyses an export (the built-in analyzer).
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
-    let raw = export::parse_export(input)?;
-    let (chats, report) = cleaning::clean(&raw, &opts.cleaning);
-    drop(raw);
+    let (chats, report) = clean_export(input, opts)?;
     let conversations = chats
         .into_iter()
         .map(|chat| build_conversation(chat, opts))
