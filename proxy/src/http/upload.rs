@@ -54,6 +54,56 @@ pub struct UploadResponse {
     pub job: Option<JobRef>,
 }
 
+/// The form: the file (at most `limit` bytes, refused as soon as it is larger) and
+/// `force_reprocess` (the form field wins over the query parameter of that name).
+async fn read_form(
+    multipart: &mut Multipart,
+    limit: usize,
+    mut force: bool,
+) -> Result<(String, Vec<u8>, bool), ApiError> {
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(multipart_error(limit))?
+    {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload.json").to_owned();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error(limit))? {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(ApiError::TooLarge { limit });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some((name, bytes));
+            }
+            "force_reprocess" => {
+                let v = field.text().await.map_err(multipart_error(limit))?;
+                force = match v.trim() {
+                    "true" | "1" => true,
+                    "false" | "0" | "" => false,
+                    other => {
+                        return Err(ApiError::Invalid(format!(
+                            "force_reprocess must be true or false, got {other:?}"
+                        )))
+                    }
+                };
+            }
+            _ => {}
+        }
+    }
+    let Some((file_name, bytes)) = file else {
+        return Err(ApiError::BadRequest {
+            code: "missing_file",
+            detail: "the form has no `file` field: send the export as multipart field `file`"
+                .into(),
+        });
+    };
+    Ok((file_name, bytes, force))
+}
+
 /// Uploads an export (multipart field `file`, at most `MAX_FILE_SIZE` bytes).
 #[utoipa::path(
     post,
@@ -100,47 +150,12 @@ pub async fn upload_json(
             return Err(ApiError::TooLarge { limit });
         }
     }
-    let mut force = params.force_reprocess.unwrap_or(false);
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(multipart_error(limit))?
-    {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                let name = field.file_name().unwrap_or("upload.json").to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error(limit))? {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err(ApiError::TooLarge { limit });
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
-            }
-            "force_reprocess" => {
-                let v = field.text().await.map_err(multipart_error(limit))?;
-                force = match v.trim() {
-                    "true" | "1" => true,
-                    "false" | "0" | "" => false,
-                    other => {
-                        return Err(ApiError::Invalid(format!(
-                            "force_reprocess must be true or false, got {other:?}"
-                        )))
-                    }
-                };
-            }
-            _ => {}
-        }
-    }
-    let Some((file_name, bytes)) = file else {
-        return Err(ApiError::BadRequest {
-            code: "missing_file",
-            detail: "the form has no `file` field: send the export as multipart field `file`"
-                .into(),
-        });
-    };
+    let (file_name, bytes, force) = read_form(
+        &mut multipart,
+        limit,
+        params.force_reprocess.unwrap_or(false),
+    )
+    .await?;
     let meta = UploadMeta {
         upload_id: new_id("up"),
         file_name,
