@@ -52,6 +52,87 @@ fn batch_stats(
     }
 }
 
+/// Each request's conversations with the ids they were sent with: by their position in the
+/// request, even if one of them is no longer here.
+fn as_submitted(
+    requests: &[RemoteRequest],
+    mut prepared: HashMap<String, Prepared>,
+) -> Vec<(&RemoteRequest, Vec<Prepared>)> {
+    requests
+        .iter()
+        .map(|r| {
+            let mut call = Vec::new();
+            for (i, chat) in r.chats.iter().enumerate() {
+                if let Some(mut p) = prepared.remove(chat) {
+                    p.short_id = short_id(i);
+                    call.push(p);
+                }
+            }
+            (r, call)
+        })
+        .collect()
+}
+
+/// What a finished batch answered.
+struct Read {
+    /// Conversations answered validly.
+    outcomes: Vec<(String, ItemOutcome)>,
+    /// Conversations to analyse synchronously (a failed request, an invalid item, no answer).
+    again: Vec<Prepared>,
+    /// Requests answered, and the tokens the provider counted for them.
+    answered: usize,
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+/// Reads each request's answer (or, when the batch ended without answers, none).
+fn read_answers(
+    batch_id: &str,
+    requests: Vec<(&RemoteRequest, Vec<Prepared>)>,
+    poll: Result<Answers, String>,
+) -> Read {
+    let (mut answers, ended) = match poll {
+        Ok(a) => (a.into_iter().collect::<HashMap<_, _>>(), None),
+        Err(why) => (HashMap::new(), Some(why)),
+    };
+    let mut read = Read {
+        outcomes: Vec::new(),
+        again: Vec::new(),
+        answered: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+    };
+    for (r, sub) in requests {
+        match answers.remove(&r.key) {
+            Some(Ok(reply)) => {
+                read.answered += 1;
+                read.input_tokens += reply.input_tokens;
+                read.output_tokens += reply.output_tokens;
+                match parse_results(&reply.text, &sub) {
+                    Ok((good, bad)) => {
+                        read.outcomes
+                            .extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
+                        read.again
+                            .extend(bad.into_iter().filter_map(|(i, _)| sub.get(i).cloned()));
+                    }
+                    Err(_) => read.again.extend(sub),
+                }
+            }
+            Some(Err(e)) => {
+                tracing::info!(batch = %batch_id, request = %r.key, reason = %e.reason(), "a batch request failed; analysing it synchronously");
+                read.again.extend(sub);
+            }
+            None => {
+                if let Some(why) = &ended {
+                    tracing::warn!(batch = %batch_id, reason = %why, "the batch ended without answers; analysing synchronously");
+                }
+                read.again.extend(sub);
+            }
+        }
+    }
+    read
+}
+
 impl Jobs {
     /// Whether a job's queued conversations go by batch: `AI_BATCH_MODE=always`, or `auto` with
     /// at least `AI_BATCH_THRESHOLD` of them.
@@ -248,7 +329,7 @@ impl Jobs {
         let inputs: Vec<_> = items.iter().map(input_of).collect();
         // Prepared again as when submitted (the cache is not asked: these were paid for).
         let lookup = analysis.lookup(&inputs, true).await?;
-        let mut prepared: HashMap<String, Prepared> = lookup
+        let prepared: HashMap<String, Prepared> = lookup
             .to_send
             .into_iter()
             .map(|p| (p.id.clone(), p))
@@ -258,60 +339,15 @@ impl Jobs {
             sent: lookup.sent,
             label: analysis.label(),
         };
-        // Each request's conversations with the ids they were sent with (by their position in
-        // the request, even if one of them is no longer here).
-        let mut requests: Vec<(&RemoteRequest, Vec<Prepared>)> = Vec::new();
-        for r in &batch.requests {
-            let mut call = Vec::new();
-            for (i, chat) in r.chats.iter().enumerate() {
-                if let Some(mut p) = prepared.remove(chat) {
-                    p.short_id = short_id(i);
-                    call.push(p);
-                }
-            }
-            requests.push((r, call));
-        }
-        let (mut answers, ended) = match poll {
-            Ok(a) => (a.into_iter().collect::<HashMap<_, _>>(), None),
-            Err(why) => (HashMap::new(), Some(why)),
-        };
-        let mut outcomes = Vec::new();
-        let mut again: Vec<Prepared> = Vec::new();
-        let (mut input_tokens, mut output_tokens, mut answered) = (0, 0, 0);
-        for (r, sub) in requests {
-            match answers.remove(&r.key) {
-                Some(Ok(reply)) => {
-                    answered += 1;
-                    input_tokens += reply.input_tokens;
-                    output_tokens += reply.output_tokens;
-                    match parse_results(&reply.text, &sub) {
-                        Ok((good, bad)) => {
-                            outcomes
-                                .extend(good.into_iter().map(|(id, a)| (id, ItemOutcome::Done(a))));
-                            again.extend(bad.into_iter().filter_map(|(i, _)| sub.get(i).cloned()));
-                        }
-                        Err(_) => again.extend(sub),
-                    }
-                }
-                Some(Err(e)) => {
-                    tracing::info!(batch = %batch.id, request = %r.key, reason = %e.reason(), "a batch request failed; analysing it synchronously");
-                    again.extend(sub);
-                }
-                None => {
-                    if let Some(why) = &ended {
-                        tracing::warn!(batch = %batch.id, reason = %why, "the batch ended without answers; analysing synchronously");
-                    }
-                    again.extend(sub);
-                }
-            }
-        }
-        let stats = batch_stats(answered, input_tokens, output_tokens, engine);
-        self.write_outcomes(analysis, job_id, &ctx, outcomes, stats)
+        let requests = as_submitted(&batch.requests, prepared);
+        let read = read_answers(&batch.id, requests, poll);
+        let stats = batch_stats(read.answered, read.input_tokens, read.output_tokens, engine);
+        self.write_outcomes(analysis, job_id, &ctx, read.outcomes, stats)
             .await?;
-        let stop = if again.is_empty() {
+        let stop = if read.again.is_empty() {
             None
         } else {
-            self.run_now(analysis, job_id, &ctx, engine.plan(again), token)
+            self.run_now(analysis, job_id, &ctx, engine.plan(read.again), token)
                 .await?
         };
         self.end_work(job_id, stop).await

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use powerpulse_shared::wire::{JobMode, JobState};
 use powerpulse_shared::{Role, Summary};
 use serde::Serialize;
-use sqlx::QueryBuilder;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{col, now_ms, parse, with_pool, Result, Store, StoreError};
 
@@ -445,78 +445,24 @@ impl Store {
             let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
             let mut n_done = 0i64;
             for a in done {
-                let held = sqlx::query(
-                    "UPDATE job_items SET status = 'done', handled_count = handled_count + 1, error = NULL \
-                     WHERE job_id = $1 AND chat_id = $2 AND status = 'claimed' AND claimed_by = $3",
-                )
-                .bind(job_id.to_owned())
-                .bind(a.chat_id.clone())
-                .bind(worker.to_owned())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if held == 0 {
+                let item = Item { job_id, chat_id: &a.chat_id, worker };
+                if item.close("done", None).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     continue;
                 }
                 n_done += 1;
-                let s = &a.summary;
-                let an = &s.analysis;
-                // What an analysis changes: the summary, and the columns taken from it.
-                let ix = super::Indexed::of(s);
-                let written = sqlx::query(
-                    "UPDATE conversations SET satisfaction_score = $1, avg_sentiment = $2, \
-                     analysis_status = 'complete', ai_error = NULL, summary = $3, \
-                     updated_ms = $4, changed_version = $7 WHERE chat_id = $5 AND content_hash = $6",
-                )
-                .bind(ix.satisfaction_score)
-                .bind(ix.avg_sentiment)
-                .bind(serde_json::to_string(s).expect("summaries serialize"))
-                .bind(now)
-                .bind(a.chat_id.clone())
-                .bind(a.content_hash.clone())
-                .bind(version)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if written == 0 {
+                if write_analysis(a, now, version).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     // Re-uploaded with other content while the AI read the old one: the new
                     // content keeps its own analysis (and its own job), this result is dropped.
                     continue;
                 }
-                sqlx::query("DELETE FROM conversation_topics WHERE chat_id = $1")
-                    .bind(a.chat_id.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                for t in &an.topics {
-                    sqlx::query("INSERT INTO conversation_topics (topic, chat_id) VALUES ($1, $2)")
-                        .bind(t.clone())
-                        .bind(a.chat_id.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for (seq, score) in &a.sentiments {
-                    sqlx::query("UPDATE messages SET sentiment = $1 WHERE chat_id = $2 AND seq = $3")
-                        .bind(*score)
-                        .bind(a.chat_id.clone())
-                        .bind(*seq)
-                        .execute(&mut *tx)
-                        .await?;
+                for mut qb in analysis_rows(a) {
+                    qb.build().execute(&mut *tx).await?;
                 }
             }
             let mut n_failed = 0i64;
             for (chat_id, reason) in failed {
-                let held = sqlx::query(
-                    "UPDATE job_items SET status = 'failed', handled_count = handled_count + 1, error = $1 \
-                     WHERE job_id = $2 AND chat_id = $3 AND status = 'claimed' AND claimed_by = $4",
-                )
-                .bind(reason.clone())
-                .bind(job_id.to_owned())
-                .bind(chat_id.clone())
-                .bind(worker.to_owned())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if held == 0 {
+                let item = Item { job_id, chat_id, worker };
+                if item.close("failed", Some(reason)).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     continue;
                 }
                 n_failed += 1;
@@ -528,27 +474,135 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(
-                "UPDATE jobs SET done = done + $1, failed = failed + $2, cached = cached + $3, calls = calls + $4, \
-                 retries = retries + $5, input_tokens = input_tokens + $6, output_tokens = output_tokens + $7, \
-                 cost_usd = cost_usd + $8, saved_usd = saved_usd + $11, updated_ms = $9 WHERE id = $10",
-            )
-            .bind(n_done)
-            .bind(n_failed)
-            .bind(stats.cached)
-            .bind(stats.calls)
-            .bind(stats.retries)
-            .bind(stats.input_tokens)
-            .bind(stats.output_tokens)
-            .bind(stats.cost_usd)
-            .bind(now)
-            .bind(job_id.to_owned())
-            .bind(stats.saved_usd)
-            .execute(&mut *tx)
-            .await?;
+            count_work(job_id, n_done, n_failed, &stats, now).build().execute(&mut *tx).await?;
             tx.commit().await?;
             self.saw_version(version);
             Ok((n_done, n_failed))
         })
     }
+}
+
+/// A job item a worker holds.
+struct Item<'a> {
+    job_id: &'a str,
+    chat_id: &'a str,
+    worker: &'a str,
+}
+
+impl Item<'_> {
+    /// Marks the item handled (`done` or `failed`, with its reason), only while this worker
+    /// holds it: no row changes when it does not.
+    fn close<DB: Database>(&self, status: &str, error: Option<&str>) -> QueryBuilder<DB>
+    where
+        String: for<'e> Encode<'e, DB> + Type<DB>,
+        Option<String>: for<'e> Encode<'e, DB> + Type<DB>,
+    {
+        let mut qb = QueryBuilder::new("UPDATE job_items SET status = ");
+        qb.push_bind(status.to_owned())
+            .push(", handled_count = handled_count + 1, error = ")
+            .push_bind(error.map(str::to_owned))
+            .push(" WHERE job_id = ")
+            .push_bind(self.job_id.to_owned())
+            .push(" AND chat_id = ")
+            .push_bind(self.chat_id.to_owned())
+            .push(" AND status = 'claimed' AND claimed_by = ")
+            .push_bind(self.worker.to_owned());
+        qb
+    }
+}
+
+/// What an analysis changes in its conversation: the summary and the columns taken from it, only
+/// while the content is the one analysed (no row changes otherwise).
+fn write_analysis<DB: Database>(a: &StoredAnalysis, now: i64, version: i64) -> QueryBuilder<DB>
+where
+    i64: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<i64>: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+{
+    let ix = super::Indexed::of(&a.summary);
+    let mut qb = QueryBuilder::new("UPDATE conversations SET satisfaction_score = ");
+    qb.push_bind(ix.satisfaction_score)
+        .push(", avg_sentiment = ")
+        .push_bind(ix.avg_sentiment)
+        .push(", analysis_status = 'complete', ai_error = NULL, summary = ")
+        .push_bind(serde_json::to_string(&a.summary).expect("summaries serialize"))
+        .push(", updated_ms = ")
+        .push_bind(now)
+        .push(", changed_version = ")
+        .push_bind(version)
+        .push(" WHERE chat_id = ")
+        .push_bind(a.chat_id.clone())
+        .push(" AND content_hash = ")
+        .push_bind(a.content_hash.clone());
+    qb
+}
+
+/// The rows beside an analysed conversation: its topics, and its customer messages' sentiment.
+fn analysis_rows<DB: Database>(a: &StoredAnalysis) -> Vec<QueryBuilder<DB>>
+where
+    i64: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+{
+    let mut out = Vec::new();
+    let mut clear = QueryBuilder::new("DELETE FROM conversation_topics WHERE chat_id = ");
+    clear.push_bind(a.chat_id.clone());
+    out.push(clear);
+    let topics = &a.summary.analysis.topics;
+    if !topics.is_empty() {
+        let mut qb = QueryBuilder::new("INSERT INTO conversation_topics (topic, chat_id) ");
+        qb.push_values(topics, |mut b, t| {
+            b.push_bind(t.clone()).push_bind(a.chat_id.clone());
+        });
+        out.push(qb);
+    }
+    for (seq, score) in &a.sentiments {
+        let mut qb = QueryBuilder::new("UPDATE messages SET sentiment = ");
+        qb.push_bind(*score)
+            .push(" WHERE chat_id = ")
+            .push_bind(a.chat_id.clone())
+            .push(" AND seq = ")
+            .push_bind(*seq);
+        out.push(qb);
+    }
+    out
+}
+
+/// Adds a batch's work to its job's counters.
+fn count_work<DB: Database>(
+    job_id: &str,
+    done: i64,
+    failed: i64,
+    stats: &JobStats,
+    now: i64,
+) -> QueryBuilder<DB>
+where
+    i64: for<'e> Encode<'e, DB> + Type<DB>,
+    f64: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new("UPDATE jobs SET done = done + ");
+    qb.push_bind(done)
+        .push(", failed = failed + ")
+        .push_bind(failed)
+        .push(", cached = cached + ")
+        .push_bind(stats.cached)
+        .push(", calls = calls + ")
+        .push_bind(stats.calls)
+        .push(", retries = retries + ")
+        .push_bind(stats.retries)
+        .push(", input_tokens = input_tokens + ")
+        .push_bind(stats.input_tokens)
+        .push(", output_tokens = output_tokens + ")
+        .push_bind(stats.output_tokens)
+        .push(", cost_usd = cost_usd + ")
+        .push_bind(stats.cost_usd)
+        .push(", saved_usd = saved_usd + ")
+        .push_bind(stats.saved_usd)
+        .push(", updated_ms = ")
+        .push_bind(now)
+        .push(" WHERE id = ")
+        .push_bind(job_id.to_owned());
+    qb
 }
