@@ -1,11 +1,14 @@
-//! The REST API over real HTTP against the real server process, on SQLite and on a real
-//! PostgreSQL (a throwaway cluster started here; skipped loudly only where PostgreSQL cannot be
-//! installed). Each check gets a fresh server and store.
+//! The REST API over real HTTP, on SQLite and on a real PostgreSQL (a throwaway cluster started
+//! here; skipped loudly only where PostgreSQL cannot be installed). Each check gets a fresh
+//! server and store: the server's router in this process where nothing needs a process of its
+//! own, the real binary where the check is about the process (start-up, documented curl calls,
+//! the token, CORS, the app's files, signals, the healthcheck, the AI job worker's settings).
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use powerpulse_e2e::api::{cli, cli_metrics, client, get_json, upload, without_last_updated};
+use powerpulse_e2e::in_process::InProcess;
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::server::{binary, Server, ServerOptions};
 use powerpulse_e2e::{export, TempDir};
@@ -113,7 +116,7 @@ async fn documented_curl_calls_work_verbatim(b: Backend<'_>) {
 }
 
 async fn upload_reports_and_is_idempotent(b: Backend<'_>) {
-    let s = Server::start(b.options("idem"));
+    let s = InProcess::start(b.options("idem")).await;
     let sample = Sample::new(200, 2);
     let r = upload(&s.url, sample.bytes.clone(), Some("false")).await;
     assert_eq!(r.status(), 200);
@@ -204,7 +207,7 @@ async fn upload_reports_and_is_idempotent(b: Backend<'_>) {
 }
 
 async fn upload_errors_are_clear(b: Backend<'_>) {
-    let s = Server::start(b.options("errors").with("MAX_FILE_SIZE", "200000"));
+    let s = InProcess::start(b.options("errors").with("MAX_FILE_SIZE", "200000")).await;
     let expect = |status: u16, code: &'static str| {
         move |r: (u16, Value)| {
             assert_eq!(r.0, status, "{}", r.1);
@@ -302,7 +305,7 @@ async fn upload_errors_are_clear(b: Backend<'_>) {
 }
 
 async fn metrics_equal_the_cli_under_every_filter(b: Backend<'_>) {
-    let s = Server::start(b.options("metrics"));
+    let s = InProcess::start(b.options("metrics")).await;
     let sample = Sample::new(400, 4);
     assert_eq!(
         upload(&s.url, sample.bytes.clone(), None).await.status(),
@@ -451,7 +454,7 @@ fn stored_figures(mut v: Value) -> Value {
 async fn metrics_follow_every_change_without_a_full_reload(b: Backend<'_>) {
     // The server brings its snapshot up to date from the conversations each write changed;
     // after every step the figures must equal the CLI's over the data as now stored.
-    let s = Server::start(b.options("incremental"));
+    let s = InProcess::start(b.options("incremental")).await;
     let dir = TempDir::new("incremental");
     let first: serde_json::Map<String, Value> = serde_json::from_slice(&export(300, 11)).unwrap();
     let ids: Vec<String> = first.keys().cloned().collect();
@@ -506,7 +509,7 @@ async fn metrics_follow_every_change_without_a_full_reload(b: Backend<'_>) {
 }
 
 async fn conversations_list_filters_sorts_and_pages(b: Backend<'_>) {
-    let s = Server::start(b.options("list"));
+    let s = InProcess::start(b.options("list")).await;
     let sample = Sample::new(300, 5);
     upload(&s.url, sample.bytes.clone(), None).await;
     let d = powerpulse_shared::process(&sample.bytes, &Default::default()).unwrap();
@@ -702,7 +705,7 @@ async fn searched(url: &str, q: &str) -> (u64, BTreeSet<String>) {
 }
 
 async fn search_finds_exactly_the_conversations_holding_the_text(b: Backend<'_>) {
-    let s = Server::start(b.options("search"));
+    let s = InProcess::start(b.options("search")).await;
     // Real conversations (eval/kenya-a.json), searched for words, phrases, Swahili, case,
     // characters LIKE and FTS treat specially, and strings too short for the trigram index.
     let bytes = std::fs::read(powerpulse_e2e::workspace().join("eval/kenya-a.json")).unwrap();
@@ -773,7 +776,7 @@ async fn search_finds_exactly_the_conversations_holding_the_text(b: Backend<'_>)
 }
 
 async fn conversation_detail_and_not_found(b: Backend<'_>) {
-    let s = Server::start(b.options("detail"));
+    let s = InProcess::start(b.options("detail")).await;
     let sample = Sample::new(60, 6);
     upload(&s.url, sample.bytes.clone(), None).await;
     let d = powerpulse_shared::process(&sample.bytes, &Default::default()).unwrap();
@@ -806,7 +809,7 @@ async fn conversation_detail_and_not_found(b: Backend<'_>) {
 }
 
 async fn downloads_equal_the_cli(b: Backend<'_>) {
-    let s = Server::start(b.options("download"));
+    let s = InProcess::start(b.options("download")).await;
     let sample = Sample::new(250, 7);
     upload(&s.url, sample.bytes.clone(), None).await;
     let p = sample.path();
