@@ -126,7 +126,16 @@ pub fn search_text(c: &Conversation) -> String {
 
 /// Whether `needle` (already lowercase) is in the conversation's [`search_text`].
 pub fn contains_text(c: &Conversation, needle: &str) -> bool {
-    needle.is_empty() || search_text(c).contains(needle)
+    if needle.contains('\n') {
+        return search_text(c).contains(needle);
+    }
+    // Without a line break the needle cannot span two messages of the search text, so each
+    // message is asked alone and the first hit ends the search (no whole text built per query).
+    needle.is_empty()
+        || c.messages
+            .iter()
+            .filter(|m| m.role != Role::Bot)
+            .any(|m| m.text.to_lowercase().contains(needle))
 }
 
 /// One page of the conversations selected by `filter` and `query`.
@@ -168,6 +177,40 @@ pub fn list_page(conversations: &[Conversation], filter: &Filter, query: &ListQu
 mod tests {
     use super::*;
     use crate::synth::{generate, SynthOptions};
+
+    #[test]
+    fn a_search_is_a_substring_of_the_search_text_whatever_the_needle() {
+        let d = crate::process(
+            &generate(&SynthOptions {
+                conversations: 60,
+                ..Default::default()
+            }),
+            &Default::default(),
+        )
+        .unwrap();
+        for c in &d.conversations {
+            let text = search_text(c);
+            let lines: Vec<&str> = text.lines().collect();
+            let mut needles = vec!["zqxj".to_owned(), "power".to_owned()];
+            if let [a, b, ..] = lines[..] {
+                // Across two messages, and within one.
+                let tail: String = a
+                    .chars()
+                    .rev()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let head: String = b.chars().take(3).collect();
+                needles.push(format!("{tail}\n{head}"));
+                needles.push(head);
+            }
+            for n in needles {
+                assert_eq!(contains_text(c, &n), text.contains(&n), "{n:?}");
+            }
+        }
+    }
 
     #[test]
     fn pages_sort_with_nulls_last_and_search() {

@@ -119,14 +119,13 @@ fn dataset() -> Dataset {
     powerpulse_shared::process(&export(250, 31), &Default::default()).unwrap()
 }
 
-#[tokio::test]
-async fn a_sqlite_store_from_before_0006_upgrades_in_place() {
-    let dir = TempDir::new("upgrade-sqlite");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("old.db").display());
-    let d = dataset();
-    {
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        Migrator::new(migrations_before_0006("sqlite", &dir))
+/// Writes an old store at `url` (migrations before 0006, the old rows), lets the new store
+/// migrate it, and checks it reads as the shared crate computes and the copies are gone.
+macro_rules! upgrade {
+    ($pool:ty, $db:literal, $url:expr, $dir:expr, $label:literal) => {{
+        let d = dataset();
+        let pool = <$pool>::connect($url).await.unwrap();
+        Migrator::new(migrations_before_0006($db, $dir))
             .await
             .unwrap()
             .run(&pool)
@@ -134,13 +133,20 @@ async fn a_sqlite_store_from_before_0006_upgrades_in_place() {
             .unwrap();
         write_old!(&pool, d);
         pool.close().await;
-    }
-    check_upgraded(&url, &d, "SQLite").await;
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let gone = sqlx::query("SELECT topics FROM conversations LIMIT 1")
-        .fetch_all(&pool)
-        .await;
-    assert!(gone.is_err(), "0006 dropped the copied columns");
+        check_upgraded($url, &d, $label).await;
+        let pool = <$pool>::connect($url).await.unwrap();
+        let gone = sqlx::query("SELECT topics FROM conversations LIMIT 1")
+            .fetch_all(&pool)
+            .await;
+        assert!(gone.is_err(), "{}: 0006 dropped the copied columns", $label);
+    }};
+}
+
+#[tokio::test]
+async fn a_sqlite_store_from_before_0006_upgrades_in_place() {
+    let dir = TempDir::new("upgrade-sqlite");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("old.db").display());
+    upgrade!(sqlx::SqlitePool, "sqlite", &url, &dir, "SQLite");
 }
 
 #[tokio::test]
@@ -153,22 +159,5 @@ async fn a_postgres_store_from_before_0006_upgrades_in_place() {
     };
     let dir = TempDir::new("upgrade-pg");
     let url = pg.database("upgrade");
-    let d = dataset();
-    {
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        Migrator::new(migrations_before_0006("postgres", &dir))
-            .await
-            .unwrap()
-            .run(&pool)
-            .await
-            .unwrap();
-        write_old!(&pool, d);
-        pool.close().await;
-    }
-    check_upgraded(&url, &d, "PostgreSQL").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let gone = sqlx::query("SELECT topics FROM conversations LIMIT 1")
-        .fetch_all(&pool)
-        .await;
-    assert!(gone.is_err(), "0006 dropped the copied columns");
+    upgrade!(sqlx::PgPool, "postgres", &url, &dir, "PostgreSQL");
 }
