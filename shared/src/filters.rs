@@ -241,18 +241,18 @@ impl Filter {
                 return false;
             }
         }
-        let score = s.analysis.satisfaction_score;
-        if let Some(min) = self.lowest_score() {
-            if score.is_none_or(|v| v < min) {
-                return false;
-            }
-        }
-        if let Some(max) = self.max_satisfaction {
-            if score.is_none_or(|v| v > max) {
-                return false;
-            }
-        }
-        true
+        self.selects_score(s.analysis.satisfaction_score)
+    }
+
+    /// Whether a conversation with this satisfaction score passes the score bounds.
+    pub fn selects_score(&self, score: Option<u8>) -> bool {
+        let above = self
+            .lowest_score()
+            .is_none_or(|min| score.is_some_and(|v| v >= min));
+        let below = self
+            .max_satisfaction
+            .is_none_or(|max| score.is_some_and(|v| v <= max));
+        above && below
     }
 }
 

@@ -7,10 +7,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::cleaning::Filtered;
-use crate::conversation::{AnalysisStatus, Conversation, Role, SentimentCounts, Summary};
+use crate::conversation::{Conversation, Role, SentimentCounts, Summary};
 use crate::filters::Filter;
 use crate::response_time::Stats;
 use crate::round;
+use crate::tally::{AgentTally, Dist, Tally};
 use crate::time::{local_date, local_weekday_hour};
 
 /// The version of the metric definitions every output carries.
@@ -125,131 +126,17 @@ pub struct MetricsReport {
     pub definitions: String,
 }
 
-/// Accumulates the core figures over conversations.
-#[derive(Default)]
-struct Acc {
-    conversations: u64,
-    messages: u64,
-    scored: u64,
-    satisfied: u64,
-    fcr_valued: u64,
-    fcr_true: u64,
-    sentiment_sum: f64,
-    sentiment_n: u64,
-    response_sum: f64,
-    response_n: u64,
-    with_topics: u64,
-    gaps: Vec<f64>,
-    turns: Vec<f64>,
-    firsts: Vec<f64>,
-    unanswered: u64,
-    sentiment: SentimentCounts,
-}
-
-impl Acc {
-    fn add(&mut self, s: &Summary) {
-        self.conversations += 1;
-        self.messages += s.total_messages as u64;
-        let a = &s.analysis;
-        if let Some(score) = a.satisfaction_score {
-            self.scored += 1;
-            self.satisfied += u64::from(crate::conversation::satisfied(score));
-        }
-        if let Some(f) = a.first_contact_resolution {
-            self.fcr_valued += 1;
-            self.fcr_true += u64::from(f);
-        }
-        if let Some(v) = a.avg_sentiment {
-            self.sentiment_sum += v;
-            self.sentiment_n += 1;
-        }
-        if let Some(v) = s.avg_response_time_minutes() {
-            self.response_sum += v;
-            self.response_n += 1;
-        }
-        self.with_topics += u64::from(!a.topics.is_empty());
-        self.gaps.extend(s.replies.iter().filter_map(|r| r.gap));
-        for t in &s.turns {
-            match t.minutes {
-                Some(m) => self.turns.push(m),
-                None => self.unanswered += 1,
-            }
-        }
-        if let Some(f) = s.first_response_minutes() {
-            self.firsts.push(f);
-        }
-        self.sentiment.merge(&s.sentiment);
-    }
-
-    fn finish(mut self) -> CoreMetrics {
-        let pct = |num: u64, den: u64| {
-            if den == 0 {
-                0.0
-            } else {
-                num as f64 * 100.0 / den as f64
-            }
-        };
-        let mean = |sum: f64, n: u64| (n > 0).then(|| sum / n as f64);
-        CoreMetrics {
-            avg_sentiment_score: mean(self.sentiment_sum, self.sentiment_n),
-            csat_percentage: pct(self.satisfied, self.scored),
-            fcr_percentage: pct(self.fcr_true, self.fcr_valued),
-            avg_response_time_minutes: mean(self.response_sum, self.response_n),
-            total_conversations: self.conversations,
-            total_messages: self.messages,
-            response_time: ResponseTimes {
-                reply_gap: Stats::of(&mut self.gaps),
-                turn: Stats::of(&mut self.turns),
-                first_response: Stats::of(&mut self.firsts),
-                unanswered_turns: self.unanswered,
-            },
-            sentiment_distribution: self.sentiment,
-            n: KpiCounts {
-                csat: self.scored,
-                fcr: self.fcr_valued,
-                sentiment: self.sentiment_n,
-                response_time: self.response_n,
-                topics: self.with_topics,
-            },
-        }
-    }
-}
-
-/// Computes the dataset metrics over the summaries the filter selects.
-pub fn compute_metrics<'a>(
-    summaries: impl IntoIterator<Item = &'a Summary>,
+/// The dataset report over a tally of the selected conversations.
+pub fn report(
+    mut tally: Tally,
     filter: &Filter,
     filtered: Filtered,
     last_updated: Option<String>,
 ) -> MetricsReport {
-    let range = filter.time_range();
-    let mut acc = Acc::default();
-    let mut topics: HashMap<&str, u64> = HashMap::new();
-    let mut analysis = AnalysisCounts::default();
-    for s in summaries {
-        if !filter.matches(s, range) {
-            continue;
-        }
-        acc.add(s);
-        for t in &s.analysis.topics {
-            *topics.entry(t.as_str()).or_default() += 1;
-        }
-        analysis.analyzed += 1;
-        match s.status {
-            AnalysisStatus::Pending => analysis.pending += 1,
-            AnalysisStatus::Failed => analysis.failed += 1,
-            AnalysisStatus::Complete => {}
-        }
-        *analysis
-            .by_analyzer
-            .entry(s.analysis.analyzer.clone())
-            .or_default() += 1;
-    }
-    let core = acc.finish();
+    let core = tally.core();
     let with_topics = core.n.topics;
-    let mut top: Vec<(&str, u64)> = topics.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let most_common_topics = top
+    let most_common_topics = tally
+        .topic_counts()
         .into_iter()
         .take(TOP_TOPICS)
         .map(|(topic, count)| TopicCount {
@@ -262,11 +149,28 @@ pub fn compute_metrics<'a>(
         core,
         most_common_topics,
         last_updated,
-        analysis,
+        analysis: tally.analysis(),
         filtered,
         filters: filter.clone(),
         definitions: DEFINITIONS_VERSION.to_owned(),
     }
+}
+
+/// Computes the dataset metrics over the summaries the filter selects.
+pub fn compute_metrics<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+    filter: &Filter,
+    filtered: Filtered,
+    last_updated: Option<String>,
+) -> MetricsReport {
+    let range = filter.time_range();
+    let mut tally = Tally::default();
+    for s in summaries {
+        if filter.matches(s, range) {
+            tally.add(s, 1);
+        }
+    }
+    report(tally, filter, filtered, last_updated)
 }
 
 /// One day of the daily series: conversations whose first message falls on `date` (in the
@@ -292,30 +196,36 @@ pub fn daily_metrics<'a>(
     filter: &Filter,
 ) -> Vec<DailyRow> {
     let range = filter.time_range();
-    let mut days: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
+    let mut days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
     for s in summaries {
         if filter.matches(s, range) {
             days.entry(local_date(s.first_message_ms, filter.tz))
                 .or_default()
-                .add(s);
+                .add(s, 1);
         }
     }
+    daily_rows(days)
+}
+
+/// The daily series over each local day's tally (days without conversations count as quiet).
+pub fn daily_rows(mut days: BTreeMap<NaiveDate, Tally>) -> Vec<DailyRow> {
+    days.retain(|_, t| !t.is_empty());
     let (Some(&first), Some(&last)) = (days.keys().next(), days.keys().next_back()) else {
         return Vec::new();
     };
     if (last - first).num_days() >= MAX_FILLED_DAYS {
         return days
             .into_iter()
-            .map(|(date, acc)| DailyRow {
+            .map(|(date, mut t)| DailyRow {
                 date,
-                core: acc.finish(),
+                core: t.core(),
             })
             .collect();
     }
     let mut rows = Vec::new();
     let mut d = first;
     while d <= last {
-        let core = days.remove(&d).unwrap_or_default().finish();
+        let core = days.remove(&d).unwrap_or_default().core();
         rows.push(DailyRow { date: d, core });
         match d.succ_opt() {
             Some(n) => d = n,
@@ -351,75 +261,33 @@ pub struct AgentRow {
     pub csat_n: u64,
 }
 
-#[derive(Default)]
-struct AgentAcc {
-    conversations: u64,
-    replies: u64,
-    gaps: Vec<f64>,
-    turns: Vec<f64>,
-    firsts: Vec<f64>,
-    scored: u64,
-    satisfied: u64,
-    fcr_valued: u64,
-    fcr_true: u64,
-}
-
 /// The per-agent table over the selected conversations, busiest agents first.
 pub fn agent_metrics<'a>(
     summaries: impl IntoIterator<Item = &'a Summary>,
     filter: &Filter,
 ) -> Vec<AgentRow> {
     let range = filter.time_range();
-    let mut agents: HashMap<&str, AgentAcc> = HashMap::new();
+    let mut agents: HashMap<String, AgentTally> = HashMap::new();
     for s in summaries {
         if !filter.matches(s, range) {
             continue;
         }
-        for name in &s.agents {
-            let a = agents.entry(name.as_str()).or_default();
-            a.conversations += 1;
-            if let Some(score) = s.analysis.satisfaction_score {
-                a.scored += 1;
-                a.satisfied += u64::from(crate::conversation::satisfied(score));
-            }
-            if let Some(f) = s.analysis.first_contact_resolution {
-                a.fcr_valued += 1;
-                a.fcr_true += u64::from(f);
-            }
-        }
-        for r in &s.replies {
-            let a = agents
-                .get_mut(s.agents[r.agent as usize].as_str())
-                .expect("agent listed");
-            a.replies += 1;
-            a.gaps.extend(r.gap);
-        }
-        for (i, t) in s.turns.iter().enumerate() {
-            if let (Some(m), Some(ag)) = (t.minutes, t.agent) {
-                let a = agents
-                    .get_mut(s.agents[ag as usize].as_str())
-                    .expect("agent listed");
-                a.turns.push(m);
-                if i == 0 {
-                    a.firsts.push(m);
-                }
+        for (i, name) in s.agents.iter().enumerate() {
+            match agents.get_mut(name.as_str()) {
+                Some(a) => a.add(s, i as u32, 1),
+                None => agents.entry(name.clone()).or_default().add(s, i as u32, 1),
             }
         }
     }
+    agent_rows(agents)
+}
+
+/// The per-agent table over each agent's tally, busiest agents first.
+pub fn agent_rows(agents: HashMap<String, AgentTally>) -> Vec<AgentRow> {
     let mut rows: Vec<AgentRow> = agents
         .into_iter()
-        .map(|(name, mut a)| AgentRow {
-            agent: name.to_owned(),
-            conversations: a.conversations,
-            replies: a.replies,
-            reply_gap: Stats::of(&mut a.gaps),
-            turn: Stats::of(&mut a.turns),
-            first_response: Stats::of(&mut a.firsts),
-            csat_percentage: (a.scored > 0).then(|| a.satisfied as f64 * 100.0 / a.scored as f64),
-            fcr_percentage: (a.fcr_valued > 0)
-                .then(|| a.fcr_true as f64 * 100.0 / a.fcr_valued as f64),
-            csat_n: a.scored,
-        })
+        .filter(|(_, a)| !a.is_empty())
+        .map(|(name, mut a)| a.row(&name))
         .collect();
     rows.sort_by(|a, b| {
         b.conversations
@@ -459,16 +327,19 @@ pub fn reply_gap_histogram<'a>(
     filter: &Filter,
 ) -> Vec<Bucket> {
     let range = filter.time_range();
-    let mut counts = vec![0u64; BUCKETS.len() + 1];
+    let mut gaps = Dist::default();
     for s in summaries.into_iter().filter(|s| filter.matches(s, range)) {
         for g in s.replies.iter().filter_map(|r| r.gap) {
-            let i = BUCKETS
-                .iter()
-                .position(|(u, _)| g < *u)
-                .unwrap_or(BUCKETS.len());
-            counts[i] += 1;
+            gaps.add(g, 1);
         }
     }
+    histogram(&mut gaps)
+}
+
+/// The histogram's bars over a set of reply gaps.
+pub fn histogram(gaps: &mut Dist) -> Vec<Bucket> {
+    let uppers: Vec<f64> = BUCKETS.iter().map(|(u, _)| *u).collect();
+    let counts = gaps.histogram(&uppers);
     let mut out: Vec<Bucket> = BUCKETS
         .iter()
         .zip(&counts)
