@@ -23,8 +23,6 @@ pub use batch_mode::MAX_REMOTE_CONVERSATIONS;
 /// The job hub of one server instance.
 pub struct Jobs {
     store: Store,
-    /// Refreshed before a job is marked finished, so whoever sees it done sees its results.
-    cache: Arc<crate::cache::MetricsCache>,
     analysis: Option<Arc<Analysis>>,
     notify: Notify,
     worker_id: String,
@@ -132,7 +130,6 @@ impl Jobs {
     /// The hub; `lease` is how long a claim survives without its worker renewing it.
     pub fn new(
         store: Store,
-        cache: Arc<crate::cache::MetricsCache>,
         analysis: Option<Arc<Analysis>>,
         worker_id: String,
         shutdown: CancellationToken,
@@ -140,7 +137,6 @@ impl Jobs {
     ) -> Arc<Jobs> {
         Arc::new(Jobs {
             store,
-            cache,
             analysis,
             notify: Notify::new(),
             worker_id,
@@ -368,12 +364,11 @@ impl Jobs {
         Ok(())
     }
 
-    /// What ends a job's work: finished (the metrics refreshed first, so whoever sees the job
-    /// done sees its results), paused for the quota, or stopped by a cancel or shutdown.
+    /// What ends a job's work: finished (its results already in the rollups, written with
+    /// each batch), paused for the quota, or stopped by a cancel or shutdown.
     async fn end_work(&self, job_id: &str, stop: Option<Stop>) -> crate::store::Result<()> {
         match stop {
             None => {
-                self.cache.refresh(&self.store).await?;
                 self.store.finish_job(job_id).await?;
             }
             Some(Stop::Quota {

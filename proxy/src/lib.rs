@@ -12,6 +12,7 @@ pub mod hash;
 pub mod http;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
 pub mod pipeline;
 pub mod server;
 pub mod store;

@@ -54,12 +54,10 @@ pub async fn state(
             .unwrap_or(60_000),
     );
     let cache = Arc::new(MetricsCache::default());
-    cache.clone().keep_fresh(store.clone(), shutdown.clone());
     let analysis =
         AiEngine::new(&config.ai).map(|e| Arc::new(Analysis::new(e, Some(store.clone()))));
     let jobs = Jobs::new(
         store.clone(),
-        cache.clone(),
         analysis.clone(),
         config.worker_id.clone(),
         shutdown,

@@ -272,14 +272,19 @@ pub fn agent_metrics<'a>(
         if !filter.matches(s, range) {
             continue;
         }
-        for (i, name) in s.agents.iter().enumerate() {
-            match agents.get_mut(name.as_str()) {
-                Some(a) => a.add(s, i as u32, 1),
-                None => agents.entry(name.clone()).or_default().add(s, i as u32, 1),
-            }
-        }
+        add_agents(&mut agents, s);
     }
     agent_rows(agents)
+}
+
+/// Counts each agent's part of a conversation.
+pub fn add_agents(agents: &mut HashMap<String, AgentTally>, s: &Summary) {
+    for (i, name) in s.agents.iter().enumerate() {
+        match agents.get_mut(name.as_str()) {
+            Some(a) => a.add(s, i as u32, 1),
+            None => agents.entry(name.clone()).or_default().add(s, i as u32, 1),
+        }
+    }
 }
 
 /// The per-agent table over each agent's tally, busiest agents first.

@@ -27,26 +27,41 @@ fn ms_of(minutes: f64) -> i64 {
 }
 
 /// Durations as (milliseconds, count) pairs: appended as they come, sorted and combined when
-/// read or stored, so collecting is as cheap as pushing onto a list.
+/// read, stored, or grown to twice their combined length (so collecting costs about what
+/// pushing onto a list does, and memory stays with the distinct values).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dist(Vec<(i64, i64)>);
+pub struct Dist {
+    entries: Vec<(i64, i64)>,
+    /// Length after the last combining.
+    #[serde(skip)]
+    settled: usize,
+}
 
 impl Dist {
     /// Counts `minutes` once (`sign` 1) or takes one count away (`sign` -1).
     pub fn add(&mut self, minutes: f64, sign: i64) {
-        self.0.push((ms_of(minutes), sign));
+        self.entries.push((ms_of(minutes), sign));
+        self.settle_if_grown();
     }
 
     /// Adds (or with `sign` -1 takes away) every count of `other`.
     pub fn merge(&mut self, other: &Dist, sign: i64) {
-        self.0.extend(other.0.iter().map(|&(v, c)| (v, c * sign)));
+        self.entries
+            .extend(other.entries.iter().map(|&(v, c)| (v, c * sign)));
+        self.settle_if_grown();
+    }
+
+    fn settle_if_grown(&mut self) {
+        if self.entries.len() > 2 * self.settled + 1024 {
+            self.normalize();
+        }
     }
 
     /// Sorts by value and combines equal values, dropping those counted zero times.
     pub fn normalize(&mut self) {
-        self.0.sort_unstable_by_key(|&(v, _)| v);
-        let mut out: Vec<(i64, i64)> = Vec::with_capacity(self.0.len());
-        for &(v, c) in &self.0 {
+        self.entries.sort_unstable_by_key(|&(v, _)| v);
+        let mut out: Vec<(i64, i64)> = Vec::with_capacity(self.entries.len());
+        for &(v, c) in &self.entries {
             match out.last_mut() {
                 Some((last, n)) if *last == v => *n += c,
                 _ => out.push((v, c)),
@@ -55,24 +70,25 @@ impl Dist {
                 out.pop();
             }
         }
-        self.0 = out;
+        self.settled = out.len();
+        self.entries = out;
     }
 
     /// Whether nothing is counted (after [`Dist::normalize`]).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 
     /// Count, mean, median and p90 (the definitions of [`Stats`]); normalizes first.
     pub fn stats(&mut self) -> Stats {
         self.normalize();
-        let n: i64 = self.0.iter().map(|&(_, c)| c).sum();
+        let n: i64 = self.entries.iter().map(|&(_, c)| c).sum();
         if n <= 0 {
             return Stats::default();
         }
         let n = n as u64;
         let sum: i128 = self
-            .0
+            .entries
             .iter()
             .map(|&(v, c)| i128::from(v) * i128::from(c))
             .sum();
@@ -95,13 +111,13 @@ impl Dist {
     /// The value (in minutes) at 0-based position `i` in ascending order (normalized).
     fn at(&self, i: u64) -> f64 {
         let mut seen = 0u64;
-        for &(v, c) in &self.0 {
+        for &(v, c) in &self.entries {
             seen += c.max(0) as u64;
             if seen > i {
                 return v as f64 / MS_PER_MINUTE;
             }
         }
-        self.0
+        self.entries
             .last()
             .map_or(0.0, |&(v, _)| v as f64 / MS_PER_MINUTE)
     }
@@ -110,7 +126,7 @@ impl Dist {
     pub fn histogram(&mut self, uppers: &[f64]) -> Vec<u64> {
         self.normalize();
         let mut counts = vec![0u64; uppers.len() + 1];
-        for &(v, c) in &self.0 {
+        for &(v, c) in &self.entries {
             let m = v as f64 / MS_PER_MINUTE;
             let i = uppers.iter().position(|u| m < *u).unwrap_or(uppers.len());
             counts[i] += c.max(0) as u64;

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use powerpulse_shared::csv_out::{self, ExportType};
-use powerpulse_shared::{compute_metrics, Filter, FilterParams};
+use powerpulse_shared::{Filter, FilterParams};
 use serde::Deserialize;
 
 use super::{ApiError, ApiFilter, ApiQuery, AppState};
@@ -115,13 +115,7 @@ pub async fn download(
     let header_row = Bytes::from(csv_out::header(t));
     let body = match t {
         ExportType::Metrics => {
-            let snap = state.cache.current(&state.store).await?;
-            let m = compute_metrics(
-                snap.iter(),
-                &filter,
-                snap.filtered,
-                snap.last_updated.clone(),
-            );
+            let m = crate::metrics::dataset(&state.store, &filter).await?;
             Body::from(csv_out::metrics_csv(&m))
         }
         ExportType::Conversations | ExportType::Messages => {

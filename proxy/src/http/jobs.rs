@@ -75,9 +75,6 @@ pub async fn cancel_job(
     // pick the still-running job up again and start new calls.
     let job = state.store.cancel_job(&id).await?;
     state.jobs.cancel_local(&id);
-    if let Err(e) = state.cache.refresh(&state.store).await {
-        tracing::warn!(error = %e, "refreshing the metrics snapshot after a cancel failed");
-    }
     match job {
         Some(j) => Ok(Json(j.into())),
         None => Err(ApiError::NotFound(format!("no job with id {id:?}"))),

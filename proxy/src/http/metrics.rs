@@ -1,13 +1,10 @@
 //! `GET /api/metrics`, `/api/metrics/daily`, `/api/metrics/agents`: the shared crate's figures
-//! over the stored conversations, so they equal the CLI's and the browser's.
+//! over the store's rollups (`crate::metrics`), so they equal the CLI's and the browser's.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use powerpulse_shared::{
-    agent_metrics, compute_metrics, daily_metrics, AgentRow, DailyRow, Filter, FilterParams,
-    MetricsReport,
-};
+use powerpulse_shared::{AgentRow, DailyRow, Filter, FilterParams, MetricsReport};
 use serde::Serialize;
 
 use super::{ApiError, ApiFilter, AppState};
@@ -34,19 +31,24 @@ pub struct AgentsResponse {
     pub definitions: &'static str,
 }
 
-/// Computes (or takes from the cache) a JSON response over the current snapshot.
-async fn cached_json(
+/// Computes (or takes from the cache) a JSON response of `kind` under `filter`.
+async fn cached_json<Fut>(
     state: &AppState,
     kind: &str,
-    filter: Filter,
-    compute: impl FnOnce(&crate::cache::Snapshot, Filter) -> Vec<u8> + Send + 'static,
-) -> Result<Response, ApiError> {
+    filter: &Filter,
+    compute: Fut,
+) -> Result<Response, ApiError>
+where
+    Fut: std::future::Future<Output = crate::store::Result<Vec<u8>>>,
+{
     let key = format!(
         "{kind}:{}",
-        serde_json::to_string(&filter).expect("filters serialize")
+        serde_json::to_string(filter).expect("filters serialize")
     );
-    let compute = move |snap: &crate::cache::Snapshot| compute(snap, filter);
-    let body = state.cache.response_or(&state.store, key, compute).await?;
+    let body = state
+        .cache
+        .response_or(&state.store, key, || compute)
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -63,11 +65,11 @@ pub async fn metrics(
     State(state): State<AppState>,
     ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    cached_json(&state, "metrics", f, |snap, f| {
-        let m = compute_metrics(snap.iter(), &f, snap.filtered, snap.last_updated.clone());
-        serde_json::to_vec(&m).expect("metrics serialize")
-    })
-    .await
+    let compute = async {
+        let m = crate::metrics::dataset(&state.store, &f).await?;
+        Ok(serde_json::to_vec(&m).expect("metrics serialize"))
+    };
+    cached_json(&state, "metrics", &f, compute).await
 }
 
 /// The daily series: each day's figures over conversations whose first message falls on it.
@@ -83,15 +85,15 @@ pub async fn daily(
     State(state): State<AppState>,
     ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    cached_json(&state, "daily", f, |snap, f| {
+    let compute = async {
         let r = DailyResponse {
-            days: daily_metrics(snap.iter(), &f),
-            filters: f,
+            days: crate::metrics::daily(&state.store, &f).await?,
+            filters: f.clone(),
             definitions: powerpulse_shared::DEFINITIONS_VERSION,
         };
-        serde_json::to_vec(&r).expect("rows serialize")
-    })
-    .await
+        Ok(serde_json::to_vec(&r).expect("rows serialize"))
+    };
+    cached_json(&state, "daily", &f, compute).await
 }
 
 /// The per-agent table: conversations, replies, reply gap and turn statistics, CSAT.
@@ -107,13 +109,13 @@ pub async fn agents(
     State(state): State<AppState>,
     ApiFilter(f): ApiFilter,
 ) -> Result<Response, ApiError> {
-    cached_json(&state, "agents", f, |snap, f| {
+    let compute = async {
         let r = AgentsResponse {
-            agents: agent_metrics(snap.iter(), &f),
-            filters: f,
+            agents: crate::metrics::agents(&state.store, &f).await?,
+            filters: f.clone(),
             definitions: powerpulse_shared::DEFINITIONS_VERSION,
         };
-        serde_json::to_vec(&r).expect("rows serialize")
-    })
-    .await
+        Ok(serde_json::to_vec(&r).expect("rows serialize"))
+    };
+    cached_json(&state, "agents", &f, compute).await
 }

@@ -172,10 +172,6 @@ pub async fn upload_json(
             },
             IngestError::Store(s) => ApiError::from(s),
         })?;
-    // The uploader's next request sees its upload.
-    if let Err(e) = state.cache.refresh(&state.store).await {
-        tracing::warn!(error = %e, "refreshing the metrics snapshot after an upload failed");
-    }
     let o = &done.outcome;
     if o.job_id.is_some() {
         state.jobs.wake();

@@ -6,6 +6,7 @@ use powerpulse_shared::list::search_text;
 use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::rollups::{apply_delta, Delta};
 use super::{col, now_ms, with_pool, Indexed, Result, Store};
 
 /// A processed conversation ready to store.
@@ -70,8 +71,8 @@ const CONV_CHUNK: usize = 400;
 const MSG_CHUNK: usize = 1500;
 const KEY_CHUNK: usize = 500;
 
-/// What is stored of a chat already: its content hash and analysis status.
-type Existing = HashMap<String, (String, String)>;
+/// What is stored of a chat already: its content hash, analysis status and summary.
+type Existing = HashMap<String, (String, String, String)>;
 
 /// What an upload writes, decided from what is stored (references into the request).
 struct Plan<'a> {
@@ -126,7 +127,7 @@ impl<'a> Plan<'a> {
         for c in &req.conversations {
             let id = c.conversation.summary.chat_id.as_str();
             match existing.get(id) {
-                Some((hash, status)) if *hash == c.content_hash && !req.force => {
+                Some((hash, status, _)) if *hash == c.content_hash && !req.force => {
                     skipped += 1;
                     if status == AnalysisStatus::Failed.as_str() {
                         retry_failed.push(id);
@@ -162,6 +163,28 @@ impl<'a> Plan<'a> {
             retry_failed,
             skipped,
         }
+    }
+
+    /// What the upload changes in the rollups: stored versions of replaced conversations out,
+    /// written ones in, earlier failures counted as pending again.
+    fn rollups(&self, status: AnalysisStatus, existing: &Existing) -> Result<Delta> {
+        let mut delta = Delta::default();
+        let stored = |id: &str| {
+            let (_, status, json) = existing.get(id).expect("a replaced chat is stored");
+            super::stored_summary(json, status)
+        };
+        for (c, _) in &self.rows {
+            let mut s = c.conversation.summary.clone();
+            s.status = status;
+            delta.count(&s, 1);
+        }
+        for id in &self.replaced {
+            delta.count(&stored(id)?, -1);
+        }
+        for id in &self.retry_failed {
+            delta.now_status(&stored(id)?, AnalysisStatus::Pending);
+        }
+        Ok(delta)
     }
 
     /// The chats the analysis job gets: everything written, plus earlier failures found again.
@@ -312,11 +335,7 @@ where
     String: for<'e> Encode<'e, DB> + Type<DB>,
     Option<String>: for<'e> Encode<'e, DB> + Type<DB>,
 {
-    let status = if req.ai_analyzer.is_some() {
-        AnalysisStatus::Pending
-    } else {
-        AnalysisStatus::Complete
-    };
+    let status = req.status();
     let deletes = plan.replaced.chunks(KEY_CHUNK).flat_map(|chunk| {
         ["messages", "conversation_agents", "conversation_topics"]
             .map(|table| in_list(&format!("DELETE FROM {table} WHERE chat_id IN"), chunk))
@@ -426,6 +445,17 @@ where
     qb
 }
 
+impl IngestRequest {
+    /// The analysis status of the conversations it writes: pending when an AI will judge them.
+    fn status(&self) -> AnalysisStatus {
+        if self.ai_analyzer.is_some() {
+            AnalysisStatus::Pending
+        } else {
+            AnalysisStatus::Complete
+        }
+    }
+}
+
 impl Store {
     /// Writes an upload in one transaction.
     pub async fn ingest(&self, req: &IngestRequest) -> Result<IngestOutcome> {
@@ -453,14 +483,14 @@ impl Store {
             let mut existing = Existing::new();
             for chunk in ids.chunks(KEY_CHUNK) {
                 let rows = in_list(
-                    "SELECT chat_id, content_hash, analysis_status FROM conversations WHERE chat_id IN",
+                    "SELECT chat_id, content_hash, analysis_status, summary FROM conversations WHERE chat_id IN",
                     chunk,
                 )
                 .build()
                 .fetch_all(&mut *tx)
                 .await?;
                 for row in rows {
-                    let state = (col(&row, "content_hash")?, col(&row, "analysis_status")?);
+                    let state = (col(&row, "content_hash")?, col(&row, "analysis_status")?, col(&row, "summary")?);
                     existing.insert(col(&row, "chat_id")?, state);
                 }
             }
@@ -479,6 +509,7 @@ impl Store {
             for mut qb in writes(req, &plan, job_id.as_deref(), now, version) {
                 qb.build().execute(&mut *tx).await?;
             }
+            apply_delta!(tx, plan.rollups(req.status(), &existing)?);
             tx.commit().await?;
             self.saw_version(version);
             if matches!(self.db, super::Db::Postgres(_)) && plan.rows.len() > 2000 {

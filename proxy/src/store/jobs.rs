@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use powerpulse_shared::wire::{JobMode, JobState};
-use powerpulse_shared::{Role, Summary};
+use powerpulse_shared::{AnalysisStatus, Role, Summary};
 use serde::Serialize;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
+use super::rollups::{apply_delta, Delta};
 use super::{col, now_ms, parse, with_pool, Result, Store, StoreError};
 
 /// A job as stored.
@@ -194,6 +195,18 @@ impl Store {
             .bind(id.to_owned())
             .execute(&mut *tx)
             .await?;
+            let mut delta = Delta::default();
+            let dropped = sqlx::query(
+                "SELECT summary, analysis_status FROM conversations WHERE analysis_status = 'pending' AND chat_id IN \
+                 (SELECT chat_id FROM job_items WHERE job_id = $1 AND status IN ('queued', 'claimed', 'remote'))",
+            )
+            .bind(id.to_owned())
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &dropped {
+                delta.now_status(&stored(row)?, AnalysisStatus::Failed);
+            }
+            apply_delta!(tx, delta);
             sqlx::query(
                 "UPDATE conversations SET analysis_status = 'failed', ai_error = 'analysis cancelled', \
                  changed_version = $2 WHERE analysis_status = 'pending' AND chat_id IN \
@@ -444,12 +457,24 @@ impl Store {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
             let mut n_done = 0i64;
+            let mut delta = Delta::default();
             for a in done {
                 let item = Item { job_id, chat_id: &a.chat_id, worker };
                 if item.close("done", None).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     continue;
                 }
                 n_done += 1;
+                let before = sqlx::query("SELECT summary, analysis_status FROM conversations WHERE chat_id = $1 AND content_hash = $2")
+                    .bind(a.chat_id.clone())
+                    .bind(a.content_hash.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(row) = before {
+                    delta.count(&stored(&row)?, -1);
+                    let mut now = a.summary.clone();
+                    now.status = AnalysisStatus::Complete;
+                    delta.count(&now, 1);
+                }
                 if write_analysis(a, now, version).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     // Re-uploaded with other content while the AI read the old one: the new
                     // content keeps its own analysis (and its own job), this result is dropped.
@@ -466,6 +491,13 @@ impl Store {
                     continue;
                 }
                 n_failed += 1;
+                let before = sqlx::query("SELECT summary, analysis_status FROM conversations WHERE chat_id = $1")
+                    .bind(chat_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(row) = before {
+                    delta.now_status(&stored(&row)?, AnalysisStatus::Failed);
+                }
                 sqlx::query("UPDATE conversations SET analysis_status = 'failed', ai_error = $1, updated_ms = $2, changed_version = $4 WHERE chat_id = $3")
                     .bind(reason.clone())
                     .bind(now)
@@ -474,12 +506,22 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            apply_delta!(tx, delta);
             count_work(job_id, n_done, n_failed, &stats, now).build().execute(&mut *tx).await?;
             tx.commit().await?;
             self.saw_version(version);
             Ok((n_done, n_failed))
         })
     }
+}
+
+/// A conversation row's summary with its status column.
+fn stored<R: sqlx::Row>(row: &R) -> Result<Summary>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    super::stored_summary(&col::<String, _>(row, "summary")?, &col::<String, _>(row, "analysis_status")?)
 }
 
 /// A job item a worker holds.

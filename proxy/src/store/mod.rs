@@ -10,6 +10,7 @@ mod ingest;
 mod jobs;
 mod query;
 mod remote;
+mod rollups;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -120,7 +121,7 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-            Ok(Store::new(Db::Sqlite(pool)))
+            Store::new(Db::Sqlite(pool)).with_rollups().await
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -128,12 +129,18 @@ impl Store {
                 .connect(url)
                 .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
-            Ok(Store::new(Db::Postgres(pool)))
+            Store::new(Db::Postgres(pool)).with_rollups().await
         } else {
             Err(StoreError::UnsupportedUrl(
                 url.split(':').next().unwrap_or_default().to_owned(),
             ))
         }
+    }
+
+    /// The store with its rollups built (once, for a store written before they existed).
+    async fn with_rollups(self) -> Result<Store> {
+        self.build_rollups().await?;
+        Ok(self)
     }
 
     /// `sqlite` or `postgres`.
@@ -156,24 +163,6 @@ impl Store {
     /// Closes the pool (waits for connections to return).
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await)
-    }
-
-    /// Every conversation's summary changed by writes after data version `after` (all of them
-    /// for `i64::MIN`), in arrival order, with that order.
-    pub async fn summaries_changed_after(&self, after: i64) -> Result<Vec<(i64, Summary)>> {
-        // The status column is the truth (a cancel or a failure changes only it).
-        let rows: Vec<(i64, String, String)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT ord, summary, analysis_status FROM conversations \
-                 WHERE changed_version > $1 ORDER BY ord",
-            )
-            .bind(after)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(ord, s, status)| Ok((ord, stored_summary(&s, &status)?)))
-            .collect()
     }
 
     /// A counter that changes on every write that can change a metric, as read at most

@@ -52,7 +52,7 @@ pub struct ConversationRow {
 /// rule, as in the CLI); the other columns only select and order.
 const ROW_COLUMNS: &str = "ord, summary, analysis_status, ai_error, updated_ms";
 
-fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter, q: Option<&str>)
+pub(super) fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter, q: Option<&str>)
 where
     i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,

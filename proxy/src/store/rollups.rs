@@ -1,0 +1,321 @@
+//! The rollups table: every transaction that changes conversations adds what it changed
+//! ([`Delta`]), and the metrics read the rollups a filter needs. The figures are the shared
+//! crate's `Rollup` (postcard-encoded); SQL only selects them by grain, slice and start.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use powerpulse_shared::rollup::{keys_of, Grain, Piece, Rollup, RollupKey, Slice, AGENT_PREFIX};
+use powerpulse_shared::{AnalysisStatus, Filter, Summary};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+use super::{col, with_pool, Result, Store, StoreError};
+
+/// Keys per SELECT of stored rollups, rows per upsert (well under the parameter limits).
+const KEY_CHUNK: usize = 300;
+const ROW_CHUNK: usize = 200;
+
+/// What a transaction changes in the rollups: each touched rollup's difference.
+#[derive(Debug, Default)]
+pub(crate) struct Delta(HashMap<RollupKey, Rollup>);
+
+impl Delta {
+    /// Counts a conversation as now stored (`sign` 1) or as no longer stored as it was (-1).
+    pub fn count(&mut self, s: &Summary, sign: i64) {
+        for key in keys_of(s) {
+            let slice = key.slice.clone();
+            self.0.entry(key).or_default().add(s, &slice, sign);
+        }
+    }
+
+    /// Counts a stored conversation under a new analysis status instead of its own.
+    pub fn now_status(&mut self, s: &Summary, status: AnalysisStatus) {
+        if s.status != status {
+            self.count(s, -1);
+            let mut now = s.clone();
+            now.status = status;
+            self.count(&now, 1);
+        }
+    }
+
+    /// The touched rollups, in key order (so concurrent writers lock rows in one order).
+    fn keys(&self) -> Vec<RollupKey> {
+        let mut keys: Vec<RollupKey> = self.0.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// SELECTs of the stored rollups this delta changes.
+    pub(crate) fn reads<DB: Database>(&self) -> Vec<QueryBuilder<DB>>
+    where
+        i64: for<'e> Encode<'e, DB> + Type<DB>,
+        String: for<'e> Encode<'e, DB> + Type<DB>,
+    {
+        self.keys()
+            .chunks(KEY_CHUNK)
+            .map(|chunk| {
+                let mut qb = QueryBuilder::new(
+                    "SELECT grain, slice, start_ms, body FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
+                );
+                let mut sep = qb.separated(", ");
+                for k in chunk {
+                    sep.push("(")
+                        .push_bind_unseparated(k.grain.code())
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(k.slice.name())
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(k.start_ms)
+                        .push_unseparated(")");
+                }
+                qb.push(")");
+                qb
+            })
+            .collect()
+    }
+
+    /// The writes that bring the stored rollups (`stored`, as read by [`Delta::reads`]) up to
+    /// date: emptied rollups deleted, the others upserted.
+    pub(crate) fn writes<DB: Database>(
+        mut self,
+        mut stored: HashMap<RollupKey, Rollup>,
+    ) -> Vec<QueryBuilder<DB>>
+    where
+        i64: for<'e> Encode<'e, DB> + Type<DB>,
+        String: for<'e> Encode<'e, DB> + Type<DB>,
+        Vec<u8>: for<'e> Encode<'e, DB> + Type<DB>,
+    {
+        let (mut emptied, mut kept) = (Vec::new(), Vec::new());
+        for key in self.keys() {
+            let change = self.0.remove(&key).expect("key of the delta");
+            let mut r = stored.remove(&key).unwrap_or_default();
+            r.merge(&change, 1);
+            r.normalize();
+            if r.is_empty() {
+                emptied.push(key);
+            } else {
+                kept.push((key, encode(&r)));
+            }
+        }
+        let mut out = Vec::new();
+        for chunk in emptied.chunks(KEY_CHUNK) {
+            let mut qb = QueryBuilder::new(
+                "DELETE FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
+            );
+            let mut sep = qb.separated(", ");
+            for k in chunk {
+                sep.push("(")
+                    .push_bind_unseparated(k.grain.code())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(k.slice.name())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(k.start_ms)
+                    .push_unseparated(")");
+            }
+            qb.push(")");
+            out.push(qb);
+        }
+        for chunk in kept.chunks(ROW_CHUNK) {
+            let mut qb = QueryBuilder::new("INSERT INTO rollups (grain, slice, start_ms, body) ");
+            qb.push_values(chunk, |mut b, (k, body)| {
+                b.push_bind(k.grain.code())
+                    .push_bind(k.slice.name())
+                    .push_bind(k.start_ms)
+                    .push_bind(body.clone());
+            });
+            qb.push(
+                " ON CONFLICT (grain, slice, start_ms) DO UPDATE SET body = excluded.body",
+            );
+            out.push(qb);
+        }
+        out
+    }
+}
+
+fn encode(r: &Rollup) -> Vec<u8> {
+    postcard::to_stdvec(r).expect("rollups encode")
+}
+
+fn decode(body: &[u8]) -> Result<Rollup> {
+    postcard::from_bytes(body).map_err(|e| StoreError::Corrupt(format!("rollup: {e}")))
+}
+
+/// A stored rollup row as its key and figures.
+pub(crate) fn read_row<R: sqlx::Row>(row: &R) -> Result<(RollupKey, Rollup)>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let grain = col::<i64, _>(row, "grain")?;
+    let slice = col::<String, _>(row, "slice")?;
+    let key = RollupKey {
+        grain: Grain::from_code(grain)
+            .ok_or_else(|| StoreError::Corrupt(format!("rollup grain {grain}")))?,
+        start_ms: col(row, "start_ms")?,
+        slice: Slice::from_name(&slice)
+            .ok_or_else(|| StoreError::Corrupt(format!("rollup slice {slice:?}")))?,
+    };
+    Ok((key, decode(&col::<Vec<u8>, _>(row, "body")?)?))
+}
+
+/// Brings the stored rollups up to date with a [`Delta`], inside the transaction `$tx`.
+macro_rules! apply_delta {
+    ($tx:expr, $delta:expr) => {{
+        let delta: $crate::store::rollups::Delta = $delta;
+        let mut stored = std::collections::HashMap::new();
+        for mut qb in delta.reads() {
+            for row in qb.build().fetch_all(&mut *$tx).await? {
+                let (k, r) = $crate::store::rollups::read_row(&row)?;
+                stored.insert(k, r);
+            }
+        }
+        for mut qb in delta.writes(stored) {
+            qb.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use apply_delta;
+
+/// Just past every agent slice name (`a:` + 1): agent slices sort together between the two.
+const AGENT_END: &str = "a;";
+
+/// Conversations read per step while the rollups are built from the stored conversations.
+const BUILD_CHUNK: i64 = 5_000;
+
+impl Store {
+    /// Calls `each` with every rollup of `slice` in `piece`, with its start.
+    pub async fn each_rollup(
+        &self,
+        slice: &Slice,
+        piece: Piece,
+        mut each: impl FnMut(i64, Rollup),
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut rows = sqlx::query(
+                "SELECT grain, slice, start_ms, body FROM rollups \
+                 WHERE grain = $1 AND slice = $2 AND start_ms >= $3 AND start_ms < $4 ORDER BY start_ms",
+            )
+            .bind(piece.grain.code())
+            .bind(slice.name())
+            .bind(piece.from_ms)
+            .bind(piece.to_ms)
+            .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let (k, r) = read_row(&row)?;
+                each(k.start_ms, r);
+            }
+        });
+        Ok(())
+    }
+
+    /// Calls `each` with every agent's rollups in `piece`, with the agent's name.
+    pub async fn each_agent_rollup(
+        &self,
+        piece: Piece,
+        mut each: impl FnMut(String, Rollup),
+    ) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut rows = sqlx::query(
+                "SELECT grain, slice, start_ms, body FROM rollups \
+                 WHERE grain = $1 AND slice >= $2 AND slice < $3 AND start_ms >= $4 AND start_ms < $5",
+            )
+            .bind(piece.grain.code())
+            .bind(AGENT_PREFIX.to_owned())
+            .bind(AGENT_END.to_owned())
+            .bind(piece.from_ms)
+            .bind(piece.to_ms)
+            .fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let (k, r) = read_row(&row)?;
+                if let Slice::Agent(name) = k.slice {
+                    each(name, r);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Calls `each` with the summary of every conversation `f` selects whose first message
+    /// lies in `[from_ms, to_ms)`, streamed (memory stays flat however many there are).
+    pub async fn each_summary(
+        &self,
+        f: &Filter,
+        from_ms: i64,
+        to_ms: i64,
+        mut each: impl FnMut(Summary),
+    ) -> Result<()> {
+        let range = f.time_range();
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT summary, analysis_status FROM conversations");
+            super::query::push_where(&mut qb, f, None);
+            qb.push(" AND first_message_ms >= ").push_bind(from_ms);
+            qb.push(" AND first_message_ms < ").push_bind(to_ms);
+            let mut rows = qb.build().fetch(pool);
+            while let Some(row) = rows.try_next().await? {
+                let s = super::stored_summary(&col::<String, _>(&row, "summary")?, &col::<String, _>(&row, "analysis_status")?)?;
+                if f.matches(&s, range) {
+                    each(s);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// The first message times of the first and the last conversation `f` selects.
+    pub async fn first_and_last(&self, f: &Filter) -> Result<Option<(i64, i64)>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(
+                "SELECT MIN(first_message_ms) AS first, MAX(first_message_ms) AS last FROM conversations",
+            );
+            super::query::push_where(&mut qb, f, None);
+            let row = qb.build().fetch_one(pool).await?;
+            let first: Option<i64> = col(&row, "first")?;
+            let last: Option<i64> = col(&row, "last")?;
+            Ok(first.zip(last))
+        })
+    }
+
+    /// Builds the rollups from the stored conversations, once (a store written before they
+    /// existed): in one transaction that also holds the data version, so no write is counted
+    /// twice or missed, and a second instance starting at once finds them built.
+    pub(crate) async fn build_rollups(&self) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = match &self.db {
+                super::Db::Sqlite(_) => pool.begin_with("BEGIN IMMEDIATE").await?,
+                super::Db::Postgres(_) => pool.begin().await?,
+            };
+            sqlx::query(super::NEXT_DATA_VERSION).fetch_one(&mut *tx).await?;
+            let built: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'rollups_built'")
+                .fetch_one(&mut *tx)
+                .await?;
+            if built != 0 {
+                return Ok(());
+            }
+            sqlx::query("DELETE FROM rollups").execute(&mut *tx).await?;
+            let mut after = i64::MIN;
+            loop {
+                let rows = sqlx::query(
+                    "SELECT ord, summary, analysis_status FROM conversations WHERE ord > $1 ORDER BY ord LIMIT $2",
+                )
+                .bind(after)
+                .bind(BUILD_CHUNK)
+                .fetch_all(&mut *tx)
+                .await?;
+                let Some(last) = rows.last() else { break };
+                after = col(last, "ord")?;
+                let mut delta = Delta::default();
+                for row in &rows {
+                    let s = super::stored_summary(&col::<String, _>(row, "summary")?, &col::<String, _>(row, "analysis_status")?)?;
+                    delta.count(&s, 1);
+                }
+                apply_delta!(tx, delta);
+            }
+            sqlx::query("UPDATE meta SET value = 1 WHERE key = 'rollups_built'")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}
