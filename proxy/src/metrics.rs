@@ -35,7 +35,9 @@ pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
         None => vec![(range.from_ms, range.to_ms)],
     };
     for (from, to) in rest {
-        store.each_summary(f, from, to, |s| tally.add(&s, 1)).await?;
+        store
+            .each_summary(f, from, to, |s| tally.add(&s, 1))
+            .await?;
     }
     Ok(report(
         tally,

@@ -521,7 +521,10 @@ where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    super::stored_summary(&col::<String, _>(row, "summary")?, &col::<String, _>(row, "analysis_status")?)
+    super::stored_summary(
+        &col::<String, _>(row, "summary")?,
+        &col::<String, _>(row, "analysis_status")?,
+    )
 }
 
 /// A job item a worker holds.

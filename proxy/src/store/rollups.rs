@@ -98,9 +98,8 @@ impl Delta {
         }
         let mut out = Vec::new();
         for chunk in emptied.chunks(KEY_CHUNK) {
-            let mut qb = QueryBuilder::new(
-                "DELETE FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
-            );
+            let mut qb =
+                QueryBuilder::new("DELETE FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ");
             let mut sep = qb.separated(", ");
             for k in chunk {
                 sep.push("(")
@@ -122,9 +121,7 @@ impl Delta {
                     .push_bind(k.start_ms)
                     .push_bind(body.clone());
             });
-            qb.push(
-                " ON CONFLICT (grain, slice, start_ms) DO UPDATE SET body = excluded.body",
-            );
+            qb.push(" ON CONFLICT (grain, slice, start_ms) DO UPDATE SET body = excluded.body");
             out.push(qb);
         }
         out

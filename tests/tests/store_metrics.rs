@@ -1,0 +1,291 @@
+//! The store's rollups give exactly the shared crate's figures: after each step of a store's
+//! life (an upload queued for the AI, AI results and failures, a forced re-upload that changes
+//! and moves conversations, a cancel, a store whose rollups are rebuilt from its conversations),
+//! for random filters, `/api/metrics`, `/api/metrics/daily` and `/api/metrics/agents` as the
+//! server computes them equal `compute_metrics`, `daily_metrics` and `agent_metrics` over the
+//! stored summaries, on SQLite and PostgreSQL.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration};
+use powerpulse::ingest::{content_hash, new_id};
+use powerpulse::store::{IngestConversation, IngestRequest, JobStats, Store, StoredAnalysis};
+use powerpulse_e2e::postgres::Postgres;
+use powerpulse_e2e::{export, skip, TempDir};
+use powerpulse_shared::{
+    agent_metrics, compute_metrics, daily_metrics, AnalysisStatus, Dataset, Filter, FilterParams,
+    Summary,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::Value;
+
+const AI: &str = "openai:gpt-test";
+
+fn request(d: &Dataset, force: bool, ai: bool) -> IngestRequest {
+    IngestRequest {
+        upload_id: new_id("up"),
+        file_name: "gen.json".into(),
+        file_hash: new_id("h"),
+        bytes: 0,
+        report: d.report.clone(),
+        conversations: d
+            .conversations
+            .iter()
+            .map(|c| IngestConversation {
+                content_hash: content_hash(c),
+                conversation: c.clone(),
+            })
+            .collect(),
+        force,
+        ai_analyzer: ai.then(|| AI.to_owned()),
+    }
+}
+
+fn process(export: &[u8]) -> Dataset {
+    powerpulse_shared::process(export, &Default::default()).expect("the export parses")
+}
+
+/// The export with every third chat two days later and every fifth without its last message
+/// (so a forced re-upload changes figures and moves conversations between rollups).
+fn changed(export: &[u8]) -> Vec<u8> {
+    let mut chats: serde_json::Map<String, Value> =
+        serde_json::from_slice(export).expect("the export is an object");
+    for (i, (_, messages)) in chats.iter_mut().enumerate() {
+        let Some(list) = messages.as_array_mut() else {
+            continue;
+        };
+        if i % 5 == 0 && list.len() > 1 {
+            list.pop();
+        }
+        if i % 3 == 0 {
+            for m in list.iter_mut() {
+                if let Some(t) = m.get("SOCIAL_CREATE_TIME").and_then(Value::as_str) {
+                    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+                        m["SOCIAL_CREATE_TIME"] =
+                            Value::from((at + Duration::days(2)).to_rfc3339());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::to_vec(&chats).expect("serializes")
+}
+
+/// A filter as a client could send it, from what the store holds (and some it does not).
+fn filters(summaries: &[Summary]) -> impl Strategy<Value = FilterParams> {
+    let mut agents: BTreeSet<String> = summaries.iter().flat_map(|s| s.agents.clone()).collect();
+    agents.insert("nobody".into());
+    let mut topics: BTreeSet<String> = summaries
+        .iter()
+        .flat_map(|s| s.analysis.topics.clone())
+        .collect();
+    topics.insert("weather".into());
+    let days: Vec<String> = summaries
+        .iter()
+        .map(|s| powerpulse_shared::time::format_timestamp(s.first_message_ms)[..10].to_owned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let pick = |v: Vec<String>| prop::option::weighted(0.4, prop::sample::select(v));
+    (
+        pick(days.clone()),
+        pick(days),
+        prop::option::of(prop::sample::select(vec![
+            "UTC",
+            "Africa/Nairobi",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+            "Europe/London",
+        ])),
+        pick(agents.into_iter().collect()),
+        pick(topics.into_iter().collect()),
+        prop::option::weighted(0.2, any::<bool>()),
+        prop::option::weighted(0.3, 1i64..=5),
+        prop::option::weighted(0.3, 1i64..=5),
+    )
+        .prop_map(
+            |(start, end, tz, agent, topic, sat, min, max)| FilterParams {
+                start_date: start,
+                end_date: end,
+                tz: tz.map(str::to_owned),
+                agent,
+                topic,
+                satisfied_only: sat,
+                min_satisfaction: min,
+                max_satisfaction: max,
+            },
+        )
+}
+
+/// Every stored conversation's summary, as the store reads it back.
+async fn summaries(store: &Store) -> Vec<Summary> {
+    let mut out = Vec::new();
+    store
+        .each_summary(&Filter::default(), i64::MIN, i64::MAX, |s| out.push(s))
+        .await
+        .expect("reads the conversations");
+    out
+}
+
+async fn check(store: &Store, all: &[Summary], p: &FilterParams, step: &str) {
+    let Ok(f) = p.to_filter(None) else {
+        return; // a rejected filter is refused before any figure
+    };
+    let want = compute_metrics(
+        all,
+        &f,
+        store.filtered_totals().await.expect("totals"),
+        store.last_updated().await.expect("last updated"),
+    );
+    let got = powerpulse::metrics::dataset(store, &f)
+        .await
+        .expect("metrics");
+    assert_eq!(got, want, "{step}: metrics for {p:?}");
+    let got = powerpulse::metrics::daily(store, &f).await.expect("daily");
+    assert_eq!(got, daily_metrics(all, &f), "{step}: daily for {p:?}");
+    let got = powerpulse::metrics::agents(store, &f)
+        .await
+        .expect("agents");
+    assert_eq!(got, agent_metrics(all, &f), "{step}: agents for {p:?}");
+}
+
+/// Random filters against the store as it is now.
+async fn check_step(store: &Store, step: &str, cases: u32) {
+    let all = summaries(store).await;
+    assert!(!all.is_empty(), "{step}: the store holds conversations");
+    // The unfiltered figures always, then random filters.
+    check(store, &all, &FilterParams::default(), step).await;
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = filters(&all);
+    let handle = tokio::runtime::Handle::current();
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&strategy, |p| {
+            handle.block_on(check(store, &all, &p, step));
+            Ok(())
+        })
+    });
+    result.unwrap_or_else(|e| panic!("{step}: {e}"));
+}
+
+/// The AI's verdicts on claimed conversations: a varied analysis for most, a failure for some.
+async fn judge(store: &Store, job: &str, n: i64) {
+    let ids = store.claim_items(job, "w1", n).await.expect("claims");
+    let claimed = store.load_claimed(&ids).await.expect("loads");
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for (i, item) in claimed.into_iter().enumerate() {
+        if i % 7 == 3 {
+            failed.push((item.chat_id, "the model refused".to_owned()));
+            continue;
+        }
+        let mut summary = item.summary;
+        let a = &mut summary.analysis;
+        a.analyzer = AI.into();
+        a.satisfaction_score = (i % 6 != 0).then_some((i % 5) as u8 + 1);
+        a.first_contact_resolution = [None, Some(true), Some(false)][i % 3];
+        a.avg_sentiment = Some((i as f64 * 0.37).sin());
+        a.topics = match i % 4 {
+            0 => vec![],
+            1 => vec!["billing".into()],
+            2 => vec!["outage".into(), "tokens".into()],
+            _ => vec!["meter".into()],
+        };
+        done.push(StoredAnalysis {
+            chat_id: item.chat_id,
+            summary,
+            sentiments: Vec::new(),
+            content_hash: item.content_hash,
+        });
+    }
+    store
+        .complete_items(job, "w1", &done, &failed, JobStats::default())
+        .await
+        .expect("results are written");
+}
+
+async fn life(url: &str) {
+    let raw = export(260, 91);
+    let first = process(&raw);
+    let store = Store::connect(url).await.expect("the store opens");
+    let job = store
+        .ingest(&request(&first, false, true))
+        .await
+        .expect("the upload is written")
+        .job_id
+        .expect("an AI job is queued");
+    check_step(&store, "pending upload", 16).await;
+
+    judge(&store, &job, 150).await;
+    let judged = summaries(&store).await;
+    let count = |status: AnalysisStatus| judged.iter().filter(|s| s.status == status).count();
+    assert!(judged.iter().filter(|s| s.analysis.analyzer == AI).count() > 100);
+    assert!(count(AnalysisStatus::Failed) > 10 && count(AnalysisStatus::Pending) > 50);
+    check_step(&store, "AI results", 24).await;
+
+    store.cancel_job(&job).await.expect("cancels");
+    let left = summaries(&store).await;
+    assert!(left.iter().all(|s| s.status != AnalysisStatus::Pending));
+    check_step(&store, "cancelled", 16).await;
+
+    let second = process(&changed(&raw));
+    let job = store
+        .ingest(&request(&second, true, true))
+        .await
+        .expect("the re-upload is written")
+        .job_id
+        .expect("a second AI job is queued");
+    check_step(&store, "forced re-upload", 24).await;
+    judge(&store, &job, 80).await;
+    check_step(&store, "AI results on the new content", 16).await;
+
+    // A store from before the rollups: they are built from its conversations when it opens.
+    let rebuilt = {
+        store.close().await;
+        reset_rollups(url).await;
+        Store::connect(url).await.expect("the store opens again")
+    };
+    check_step(&rebuilt, "rebuilt", 16).await;
+}
+
+/// Empties the rollups and marks them unbuilt, as a store written before them would be.
+async fn reset_rollups(url: &str) {
+    let sql = [
+        "DELETE FROM rollups",
+        "UPDATE meta SET value = 0 WHERE key = 'rollups_built'",
+    ];
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("opens");
+        for s in sql {
+            sqlx::query(s).execute(&pool).await.expect("resets");
+        }
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("opens");
+        for s in sql {
+            sqlx::query(s).execute(&pool).await.expect("resets");
+        }
+        pool.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_rollups_give_the_shared_figures() {
+    let dir = TempDir::new("store-metrics");
+    life(&format!("sqlite://{}", dir.join("s.db").display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rollups_give_the_shared_figures() {
+    let Some(pg) = Postgres::start() else {
+        return skip(
+            "postgres_rollups_give_the_shared_figures",
+            "no PostgreSQL binaries",
+        );
+    };
+    life(&pg.database("rollups")).await;
+}
