@@ -125,18 +125,26 @@ bench_scale() {
         s=$(time_upload 8093 "$f")
         local before=$have
         have=$(curl -s "http://127.0.0.1:8093/api/metrics" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_conversations"])')
-        echo "  part $part: upload ${s} s ($(awk "BEGIN{printf \"%.0f\", ($have - $before) / $s}") conversations/s), $have stored"
+        rate=$(awk "BEGIN{printf \"%.0f\", ($have - $before) / $s}")
+        echo "  part $part: upload ${s} s ($rate conversations/s), $have stored"
         [ "$have" -gt "$before" ] || { echo "  the upload stored nothing: stopping" >&2; stop_server; return 1; }
       done
-      # The first request after a change: a forced re-upload of a small part changes the data.
+      local agent
+      agent=$(curl -s "http://127.0.0.1:8093/api/metrics/agents" |
+        python3 -c 'import json, sys, urllib.parse; print(urllib.parse.quote(json.load(sys.stdin)["agents"][0]["agent"]))')
+      # The first request after a change: a forced re-upload of a small part changes the data,
+      # then each path is asked once (computed) and five times more (the response cache).
       "$PP" generate --conversations 200 --seed 9 -o /tmp/pp-scale-small.json
       curl -s -o /dev/null -X POST "http://127.0.0.1:8093/api/upload-json" -F "file=@/tmp/pp-scale-small.json" -F force_reprocess=true
-      first=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:8093/api/metrics")
-      echo "  N=$have: first /api/metrics after a change $(awk "BEGIN{printf \"%.0f\", $first * 1000}") ms"
-      for path in "/api/metrics" "/api/metrics?start_date=2025-03-01&end_date=2025-03-31" \
-                  "/api/metrics?start_date=2025-03-03&end_date=2025-03-09&tz=Africa/Nairobi" \
-                  "/api/metrics/daily"; do
-        echo "    GET $path: median $(median_ms "$path" 8093) ms"
+      local i=0
+      for path in "/api/metrics" "/api/metrics?start_date=2026-03-01&end_date=2026-03-31" \
+                  "/api/metrics?start_date=2026-03-02&end_date=2026-03-08&tz=Africa/Nairobi" \
+                  "/api/metrics?agent=$agent" "/api/metrics/daily" "/api/metrics/daily?tz=Africa/Nairobi" \
+                  "/api/metrics/agents"; do
+        first=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:8093$path" | awk '{printf "%.0f", $1 * 1000}')
+        echo "    GET $path: first after a change $first ms, repeated $(median_ms "$path" 8093) ms"
+        i=$((i + 1))
+        figure "scale_${store}_${have}_first_ms_$i" "$first"
       done
       # Searches, each asked once (a repeated one is answered from the list cache).
       q=$(for term in "no%20power" "hakuna%20stima" "meter%20number" "token%20not" "asante%20sana" "bill" "kplc"; do
@@ -145,10 +153,10 @@ bench_scale() {
       echo "    GET /api/conversations?q=... (7 searches, each once): median $q ms"
       echo "  server peak memory $(peak_mb "$SERVER_PID") MB"
       figure "scale_${store}_${have}_q_ms" "$q"
-      figure "scale_${store}_${have}_metrics_first_ms" "$(awk "BEGIN{printf \"%.0f\", $first * 1000}")"
       figure "scale_${store}_${have}_peak_mb" "$(peak_mb "$SERVER_PID")"
+      figure "scale_${store}_${have}_upload_per_s" "$rate"
     done
     stop_server
-    [ "$store" = postgres ] && pg_stop
+    if [ "$store" = postgres ]; then pg_stop; fi
   done
 }

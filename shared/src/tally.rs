@@ -137,7 +137,10 @@ impl Dist {
 
 /// Adds `sign` to a named count, dropping names counted zero times.
 fn count_name(map: &mut BTreeMap<String, i64>, name: &str, sign: i64) {
-    let n = map.entry(name.to_owned()).or_default();
+    let n = match map.get_mut(name) {
+        Some(n) => n,
+        None => map.entry(name.to_owned()).or_default(),
+    };
     *n += sign;
     if *n == 0 {
         map.remove(name);

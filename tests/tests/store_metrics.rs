@@ -165,10 +165,12 @@ async fn check_step(store: &Store, step: &str, cases: u32) {
     let strategy = filters(&all);
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::block_in_place(|| {
-        runner.run(&strategy, |p| {
-            handle.block_on(check(store, &all, &p, step));
-            Ok(())
-        })
+        runner
+            .run(&strategy, |p| {
+                handle.block_on(check(store, &all, &p, step));
+                Ok(())
+            })
+            .map_err(|e| e.to_string())
     });
     result.unwrap_or_else(|e| panic!("{step}: {e}"));
 }

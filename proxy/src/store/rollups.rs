@@ -22,10 +22,30 @@ pub(crate) struct Delta(HashMap<RollupKey, Rollup>);
 impl Delta {
     /// Counts a conversation as now stored (`sign` 1) or as no longer stored as it was (-1).
     pub fn count(&mut self, s: &Summary, sign: i64) {
-        for key in keys_of(s) {
+        // Months are added up from the days when the delta is written (see `with_months`):
+        // fewer additions per conversation.
+        for key in keys_of(s).into_iter().filter(|k| k.grain != Grain::Month) {
             let slice = key.slice.clone();
             self.0.entry(key).or_default().add(s, &slice, sign);
         }
+    }
+
+    /// The delta with each month's change: the sum of its days'.
+    pub(crate) fn with_months(mut self) -> Delta {
+        let mut months: HashMap<RollupKey, Rollup> = HashMap::new();
+        for (k, r) in self.0.iter().filter(|(k, _)| k.grain == Grain::Day) {
+            let Some(start_ms) = Grain::Month.floor(k.start_ms) else {
+                continue;
+            };
+            let month = RollupKey {
+                grain: Grain::Month,
+                start_ms,
+                slice: k.slice.clone(),
+            };
+            months.entry(month).or_default().merge(r, 1);
+        }
+        self.0.extend(months);
+        self
     }
 
     /// Counts a stored conversation under a new analysis status instead of its own.
@@ -159,7 +179,7 @@ where
 /// Brings the stored rollups up to date with a [`Delta`], inside the transaction `$tx`.
 macro_rules! apply_delta {
     ($tx:expr, $delta:expr) => {{
-        let delta: $crate::store::rollups::Delta = $delta;
+        let delta: $crate::store::rollups::Delta = $delta.with_months();
         let mut stored = std::collections::HashMap::new();
         for mut qb in delta.reads() {
             for row in qb.build().fetch_all(&mut *$tx).await? {
