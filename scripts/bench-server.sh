@@ -15,6 +15,7 @@ start_server() { # $1 database url, $2 port; sets SERVER_PID
 stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; }
 
 peak_mb() { awk '/VmHWM/ {printf "%d", $2/1024}' "/proc/$1/status"; }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status"; }
 
 time_upload() { # $1 port, $2 file -> seconds
   curl -s -o /dev/null -w '%{time_total}' -X POST "http://127.0.0.1:$1/api/upload-json" -F "file=@$2"
@@ -155,9 +156,10 @@ bench_scale() {
             curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:8093/api/conversations?q=$term&sort_by=first_message_time"
           done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[4] * 1000}')
       echo "    GET /api/conversations?q=... (7 searches, each once): median $q ms"
-      echo "  server peak memory $(peak_mb "$SERVER_PID") MB"
+      echo "  server memory now $(rss_mb "$SERVER_PID") MB, peak $(peak_mb "$SERVER_PID") MB (the peak is the upload of a 270 MB file)"
       figure "scale_${store}_${have}_q_ms" "$q"
       figure "scale_${store}_${have}_peak_mb" "$(peak_mb "$SERVER_PID")"
+      figure "scale_${store}_${have}_rss_mb" "$(rss_mb "$SERVER_PID")"
       figure "scale_${store}_${have}_upload_per_s" "$rate"
     done
     stop_server

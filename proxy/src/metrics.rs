@@ -67,48 +67,11 @@ pub async fn daily(store: &Store, f: &Filter) -> Result<Vec<DailyRow>> {
     let Some((first, last)) = store.first_and_last(f).await? else {
         return Ok(Vec::new());
     };
-    let days = local_days(f, first, last);
     let mut tallies: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
     let rest = match Slice::of(f) {
         Some(slice) => {
-            // Each day's pieces, by grain and start, so each stored row finds its day.
-            let mut owners: BTreeMap<(Grain, i64), (Piece, NaiveDate)> = BTreeMap::new();
-            let mut rest = Vec::new();
-            for (day, range) in &days {
-                let c = cover(*range, &slice);
-                for p in c.pieces {
-                    owners.insert((p.grain, p.from_ms), (p, *day));
-                }
-                rest.extend(c.rest);
-            }
-            for grain in [Grain::Month, Grain::Day, Grain::Hour] {
-                let of_grain: Vec<&Piece> = owners
-                    .range((grain, i64::MIN)..=(grain, i64::MAX))
-                    .map(|(_, (p, _))| p)
-                    .collect();
-                let (Some(lo), Some(hi)) = (of_grain.first(), of_grain.last()) else {
-                    continue;
-                };
-                let span = Piece {
-                    grain,
-                    from_ms: lo.from_ms,
-                    to_ms: hi.to_ms,
-                };
-                store
-                    .each_rollup(&slice, span, |start, r| {
-                        let owner = owners.range(..=(grain, start)).next_back();
-                        if let Some((_, (p, day))) = owner {
-                            if p.grain == grain && start < p.to_ms {
-                                let t = tallies.entry(*day).or_default();
-                                for cell in r.selected(f) {
-                                    t.merge(&cell.tally, 1);
-                                }
-                            }
-                        }
-                    })
-                    .await?;
-            }
-            rest
+            let days = local_days(f, first, last);
+            days_from_rollups(store, f, &slice, &days, &mut tallies).await?
         }
         None => vec![(first, last.saturating_add(1))],
     };
@@ -123,6 +86,54 @@ pub async fn daily(store: &Store, f: &Filter) -> Result<Vec<DailyRow>> {
             .await?;
     }
     Ok(daily_rows(tallies))
+}
+
+/// Adds to each day's tally the rollups of `slice` that cover it, and returns the spans no
+/// rollup covers.
+async fn days_from_rollups(
+    store: &Store,
+    f: &Filter,
+    slice: &Slice,
+    days: &[(NaiveDate, TimeRange)],
+    tallies: &mut BTreeMap<NaiveDate, Tally>,
+) -> Result<Vec<(i64, i64)>> {
+    // Each day's pieces by grain and first start, so each stored row finds its day.
+    let mut owners: BTreeMap<(Grain, i64), (Piece, NaiveDate)> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for (day, range) in days {
+        let c = cover(*range, slice);
+        for p in c.pieces {
+            owners.insert((p.grain, p.from_ms), (p, *day));
+        }
+        rest.extend(c.rest);
+    }
+    for grain in [Grain::Month, Grain::Day, Grain::Hour] {
+        let mut of_grain = owners
+            .range((grain, i64::MIN)..=(grain, i64::MAX))
+            .map(|(_, (p, _))| *p);
+        let Some(lo) = of_grain.next() else { continue };
+        let hi = of_grain.next_back().unwrap_or(lo);
+        let span = Piece {
+            grain,
+            from_ms: lo.from_ms,
+            to_ms: hi.to_ms,
+        };
+        // One read per grain over the days' span; a row no day's piece holds is skipped.
+        store
+            .each_rollup(slice, span, |start, r| {
+                let Some((_, (p, day))) = owners.range(..=(grain, start)).next_back() else {
+                    return;
+                };
+                if p.grain == grain && start < p.to_ms {
+                    let t = tallies.entry(*day).or_default();
+                    for cell in r.selected(f) {
+                        t.merge(&cell.tally, 1);
+                    }
+                }
+            })
+            .await?;
+    }
+    Ok(rest)
 }
 
 /// The per-agent table over the conversations `f` selects.

@@ -157,10 +157,16 @@ pub struct RollupKey {
 
 /// Every rollup a conversation counts in.
 pub fn keys_of(s: &Summary) -> Vec<RollupKey> {
-    let mut slices = vec![Slice::All];
-    slices.extend(s.agents.iter().map(|a| Slice::Agent(a.clone())));
-    slices.extend(s.analysis.topics.iter().map(|t| Slice::Topic(t.clone())));
+    let mut slices: Vec<Slice> = s
+        .agents
+        .iter()
+        .map(|a| Slice::Agent(a.clone()))
+        .chain(s.analysis.topics.iter().map(|t| Slice::Topic(t.clone())))
+        .collect();
+    // A name listed twice still selects the conversation once (as the filter does).
+    slices.sort();
     slices.dedup();
+    slices.insert(0, Slice::All);
     let mut keys = Vec::with_capacity(slices.len() * 2 + 1);
     for grain in [Grain::Hour, Grain::Day, Grain::Month] {
         let Some(start_ms) = grain.floor(s.first_message_ms) else {
@@ -351,6 +357,24 @@ mod tests {
             + c.rest.iter().map(|(a, b)| b - a).sum::<i64>();
         assert_eq!(covered, to - from);
         assert!(c.pieces.iter().any(|p| p.grain == Grain::Month));
+    }
+
+    #[test]
+    fn a_conversation_counts_once_in_each_of_its_rollups() {
+        let mut s = Summary {
+            first_message_ms: AUG_12 + 5 * HOUR_MS,
+            agents: vec!["amina".into(), "brian".into()],
+            ..Summary::default()
+        };
+        s.analysis.topics = vec!["outage".into(), "billing".into(), "outage".into()];
+        let keys = keys_of(&s);
+        // An hour for everyone; a day and a month each for everyone, two agents, two topics.
+        assert_eq!(keys.len(), 1 + 2 * 5);
+        let mut distinct = keys.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), keys.len());
+        assert_eq!(keys[0].start_ms, AUG_12 + 5 * HOUR_MS);
     }
 
     #[test]

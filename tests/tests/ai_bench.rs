@@ -127,3 +127,78 @@ async fn ai_jobs_at_the_rate_limit() {
     println!("FIGURE ai_batch_cost_pct_of_sync {:.1}", ratio * 100.0);
     assert_eq!(b["status"], "done");
 }
+
+/// Runs wrk on `url` with 50 connections for `secs` and returns its p95 latency (ms) and the
+/// requests that failed.
+fn wrk_p95(url: &str, secs: u32) -> (f64, u64) {
+    let lua = std::env::temp_dir().join("pp-wrk-p95.lua");
+    std::fs::write(
+        &lua,
+        r#"done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("P95 %.2f ERRORS %d REQUESTS %d\n", latency:percentile(95) / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout, summary.requests))
+end"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new("wrk")
+        .args(["-t2", "-c50", &format!("-d{secs}s"), "-s"])
+        .arg(&lua)
+        .arg(url)
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("P95"))
+        .unwrap_or_else(|| panic!("wrk printed no summary: {text}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    println!("BENCH metrics under load while an AI job runs: {line}");
+    (words[1].parse().unwrap(), words[3].parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by scripts/bench ai"]
+async fn metrics_stay_fast_while_an_ai_job_writes() {
+    // 60,000 conversations queued for the AI; batches land every few tens of milliseconds, each
+    // moving the data version (so the metrics are computed again from the rollups).
+    let fake = FakeAi::start(Kind::Gemini, Duration::from_millis(500)).await;
+    let mut o = ServerOptions::default()
+        .with("AI_RPM", "6000")
+        .with("AI_MAX_CONCURRENCY", "16")
+        .with("AI_TPM", "100000000")
+        .with("MAX_FILE_SIZE", "209715200")
+        .with("AI_BATCH_MODE", "off");
+    o.env.extend(fake.env("bench-key"));
+    let s = Server::start(o);
+    let mut jobs = Vec::new();
+    for seed in 0..3 {
+        let up: Value = upload(&s.url, export(20_000, 300 + seed), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        jobs.push(up["job"]["id"].as_str().unwrap().to_owned());
+    }
+    let analysed = || async {
+        let mut n = 0;
+        for job in &jobs {
+            n += get_json(&format!("{}/api/jobs/{job}", s.url), 200).await["done"]
+                .as_i64()
+                .unwrap();
+        }
+        n
+    };
+    let before = analysed().await;
+    let url = format!("{}/api/metrics", s.url);
+    let (p95, errors) = tokio::task::spawn_blocking(move || wrk_p95(&url, 20))
+        .await
+        .unwrap();
+    let written = analysed().await - before;
+    println!(
+        "BENCH metrics under load while an AI job runs: {written} conversations analysed meanwhile"
+    );
+    println!("FIGURE load_metrics_during_ai_p95_ms {p95:.1}");
+    assert_eq!(errors, 0, "every request answered");
+    assert!(written > 0, "the job wrote results during the measurement");
+}

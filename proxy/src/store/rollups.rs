@@ -13,6 +13,8 @@ use super::{col, with_pool, Result, Store, StoreError};
 
 /// Keys per SELECT of stored rollups, rows per upsert (well under the parameter limits).
 const KEY_CHUNK: usize = 300;
+/// Rollups read, merged and written at a time.
+const STEP_KEYS: usize = 64;
 const ROW_CHUNK: usize = 200;
 
 /// What a transaction changes in the rollups: each touched rollup's difference.
@@ -58,6 +60,21 @@ impl Delta {
         }
     }
 
+    /// The delta in steps of [`STEP_KEYS`] rollups, in key order.
+    pub(crate) fn into_steps(mut self) -> Vec<Delta> {
+        self.keys()
+            .chunks(STEP_KEYS)
+            .map(|chunk| {
+                Delta(
+                    chunk
+                        .iter()
+                        .filter_map(|k| self.0.remove_entry(k))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     /// The touched rollups, in key order (so concurrent writers lock rows in one order).
     fn keys(&self) -> Vec<RollupKey> {
         let mut keys: Vec<RollupKey> = self.0.keys().cloned().collect();
@@ -77,17 +94,7 @@ impl Delta {
                 let mut qb = QueryBuilder::new(
                     "SELECT grain, slice, start_ms, body FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
                 );
-                let mut sep = qb.separated(", ");
-                for k in chunk {
-                    sep.push("(")
-                        .push_bind_unseparated(k.grain.code())
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(k.slice.name())
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(k.start_ms)
-                        .push_unseparated(")");
-                }
-                qb.push(")");
+                push_keys(&mut qb, chunk);
                 qb
             })
             .collect()
@@ -120,17 +127,7 @@ impl Delta {
         for chunk in emptied.chunks(KEY_CHUNK) {
             let mut qb =
                 QueryBuilder::new("DELETE FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ");
-            let mut sep = qb.separated(", ");
-            for k in chunk {
-                sep.push("(")
-                    .push_bind_unseparated(k.grain.code())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(k.slice.name())
-                    .push_unseparated(", ")
-                    .push_bind_unseparated(k.start_ms)
-                    .push_unseparated(")");
-            }
-            qb.push(")");
+            push_keys(&mut qb, chunk);
             out.push(qb);
         }
         for chunk in kept.chunks(ROW_CHUNK) {
@@ -146,6 +143,25 @@ impl Delta {
         }
         out
     }
+}
+
+/// `(grain, slice, start), ...)`: the keys as rows, bound, closing the `IN (VALUES` list.
+fn push_keys<DB: Database>(qb: &mut QueryBuilder<DB>, keys: &[RollupKey])
+where
+    i64: for<'e> Encode<'e, DB> + Type<DB>,
+    String: for<'e> Encode<'e, DB> + Type<DB>,
+{
+    let mut sep = qb.separated(", ");
+    for k in keys {
+        sep.push("(")
+            .push_bind_unseparated(k.grain.code())
+            .push_unseparated(", ")
+            .push_bind_unseparated(k.slice.name())
+            .push_unseparated(", ")
+            .push_bind_unseparated(k.start_ms)
+            .push_unseparated(")");
+    }
+    qb.push(")");
 }
 
 fn encode(r: &Rollup) -> Vec<u8> {
@@ -176,19 +192,22 @@ where
     Ok((key, decode(&col::<Vec<u8>, _>(row, "body")?)?))
 }
 
-/// Brings the stored rollups up to date with a [`Delta`], inside the transaction `$tx`.
+/// Brings the stored rollups up to date with a [`Delta`], inside the transaction `$tx`, a few
+/// rollups at a time (a month of everyone is megabytes: memory stays with one step).
 macro_rules! apply_delta {
     ($tx:expr, $delta:expr) => {{
         let delta: $crate::store::rollups::Delta = $delta.with_months();
-        let mut stored = std::collections::HashMap::new();
-        for mut qb in delta.reads() {
-            for row in qb.build().fetch_all(&mut *$tx).await? {
-                let (k, r) = $crate::store::rollups::read_row(&row)?;
-                stored.insert(k, r);
+        for step in delta.into_steps() {
+            let mut stored = std::collections::HashMap::new();
+            for mut qb in step.reads() {
+                for row in qb.build().fetch_all(&mut *$tx).await? {
+                    let (k, r) = $crate::store::rollups::read_row(&row)?;
+                    stored.insert(k, r);
+                }
             }
-        }
-        for mut qb in delta.writes(stored) {
-            qb.build().execute(&mut *$tx).await?;
+            for mut qb in step.writes(stored) {
+                qb.build().execute(&mut *$tx).await?;
+            }
         }
     }};
 }
