@@ -5,6 +5,7 @@
 pub mod api;
 pub mod browser;
 pub mod fake_ai;
+pub mod filters;
 pub mod in_process;
 pub mod oracle;
 pub mod postgres;

@@ -3,10 +3,9 @@
 //! conversations the SQL `WHERE` picks (count, list pages, CSV pages) are those
 //! `Filter::matches` and `contains_text` pick, in the order `list_page` gives.
 
-use std::collections::BTreeSet;
-
 use powerpulse::ingest::{content_hash, new_id};
 use powerpulse::store::{IngestConversation, IngestRequest, ListQuery, SortKey, Store};
+use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::{export, skip, TempDir};
 use powerpulse_shared::list::{contains_text, list_page, ListQuery as SharedListQuery};
@@ -40,52 +39,6 @@ async fn stored(url: &str, d: &Dataset) -> Store {
     };
     store.ingest(&req).await.expect("the upload is written");
     store
-}
-
-/// A filter as a client could send it, from what the dataset holds (and some it does not).
-fn filters(d: &Dataset) -> impl Strategy<Value = FilterParams> {
-    let mut agents: BTreeSet<String> = d.summaries().flat_map(|s| s.agents.clone()).collect();
-    agents.insert("nobody".into());
-    let mut topics: BTreeSet<String> = d
-        .summaries()
-        .flat_map(|s| s.analysis.topics.clone())
-        .collect();
-    topics.insert("weather".into());
-    let days: Vec<String> = d
-        .summaries()
-        .map(|s| powerpulse_shared::time::format_timestamp(s.first_message_ms)[..10].to_owned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let pick = |v: Vec<String>| prop::option::weighted(0.4, prop::sample::select(v));
-    (
-        pick(days.clone()),
-        pick(days),
-        prop::option::of(prop::sample::select(vec![
-            "UTC",
-            "Africa/Nairobi",
-            "America/New_York",
-            "Asia/Kolkata",
-            "Pacific/Chatham",
-        ])),
-        pick(agents.into_iter().collect()),
-        pick(topics.into_iter().collect()),
-        prop::option::weighted(0.2, any::<bool>()),
-        prop::option::weighted(0.3, 1i64..=5),
-        prop::option::weighted(0.3, 1i64..=5),
-    )
-        .prop_map(
-            |(start, end, tz, agent, topic, sat, min, max)| FilterParams {
-                start_date: start,
-                end_date: end,
-                tz: tz.map(str::to_owned),
-                agent,
-                topic,
-                satisfied_only: sat,
-                min_satisfaction: min,
-                max_satisfaction: max,
-            },
-        )
 }
 
 /// A search: a piece of some message (of one to eight characters, any case), or text no
@@ -205,7 +158,11 @@ fn run(url: &str, label: &str) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = (filters(&d), searches(&d), 0usize..2 * SORTS.len());
+    let strategy = (
+        filter_params(d.summaries()),
+        searches(&d),
+        0usize..2 * SORTS.len(),
+    );
     runner
         .run(&strategy, |(p, q, sort)| {
             rt.block_on(check(&store, &d, &p, q, sort));

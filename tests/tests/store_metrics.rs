@@ -5,18 +5,16 @@
 //! server computes them equal `compute_metrics`, `daily_metrics` and `agent_metrics` over the
 //! stored summaries, on SQLite and PostgreSQL.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Duration};
 use powerpulse::ingest::{content_hash, new_id};
 use powerpulse::store::{IngestConversation, IngestRequest, JobStats, Store, StoredAnalysis};
+use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::{export, skip, TempDir};
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, AnalysisStatus, Dataset, Filter, FilterParams,
     Summary,
 };
-use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
@@ -72,53 +70,6 @@ fn changed(export: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&chats).expect("serializes")
 }
 
-/// A filter as a client could send it, from what the store holds (and some it does not).
-fn filters(summaries: &[Summary]) -> impl Strategy<Value = FilterParams> {
-    let mut agents: BTreeSet<String> = summaries.iter().flat_map(|s| s.agents.clone()).collect();
-    agents.insert("nobody".into());
-    let mut topics: BTreeSet<String> = summaries
-        .iter()
-        .flat_map(|s| s.analysis.topics.clone())
-        .collect();
-    topics.insert("weather".into());
-    let days: Vec<String> = summaries
-        .iter()
-        .map(|s| powerpulse_shared::time::format_timestamp(s.first_message_ms)[..10].to_owned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let pick = |v: Vec<String>| prop::option::weighted(0.4, prop::sample::select(v));
-    (
-        pick(days.clone()),
-        pick(days),
-        prop::option::of(prop::sample::select(vec![
-            "UTC",
-            "Africa/Nairobi",
-            "America/New_York",
-            "Asia/Kolkata",
-            "Asia/Kathmandu",
-            "Europe/London",
-        ])),
-        pick(agents.into_iter().collect()),
-        pick(topics.into_iter().collect()),
-        prop::option::weighted(0.2, any::<bool>()),
-        prop::option::weighted(0.3, 1i64..=5),
-        prop::option::weighted(0.3, 1i64..=5),
-    )
-        .prop_map(
-            |(start, end, tz, agent, topic, sat, min, max)| FilterParams {
-                start_date: start,
-                end_date: end,
-                tz: tz.map(str::to_owned),
-                agent,
-                topic,
-                satisfied_only: sat,
-                min_satisfaction: min,
-                max_satisfaction: max,
-            },
-        )
-}
-
 /// Every stored conversation's summary, as the store reads it back.
 async fn summaries(store: &Store) -> Vec<Summary> {
     let mut out = Vec::new();
@@ -162,7 +113,7 @@ async fn check_step(store: &Store, step: &str, cases: u32) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = filters(&all);
+    let strategy = filter_params(&all);
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::block_in_place(|| {
         runner
