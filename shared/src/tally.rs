@@ -135,6 +135,33 @@ impl Dist {
     }
 }
 
+/// The three durations every set of replies is measured by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Times {
+    gaps: Dist,
+    turns: Dist,
+    firsts: Dist,
+}
+
+impl Times {
+    fn merge(&mut self, o: &Times, sign: i64) {
+        self.gaps.merge(&o.gaps, sign);
+        self.turns.merge(&o.turns, sign);
+        self.firsts.merge(&o.firsts, sign);
+    }
+
+    fn normalize(&mut self) {
+        self.gaps.normalize();
+        self.turns.normalize();
+        self.firsts.normalize();
+    }
+
+    /// Reply gap, turn and first-response statistics.
+    fn stats(&mut self) -> [Stats; 3] {
+        [self.gaps.stats(), self.turns.stats(), self.firsts.stats()]
+    }
+}
+
 /// Adds `sign` to a named count, dropping names counted zero times.
 fn count_name(map: &mut BTreeMap<String, i64>, name: &str, sign: i64) {
     let n = match map.get_mut(name) {
@@ -208,9 +235,7 @@ pub struct Tally {
     unanswered: i64,
     /// Customer messages positive, neutral and negative.
     sentiment: [i64; 3],
-    gaps: Dist,
-    turns: Dist,
-    firsts: Dist,
+    times: Times,
     topics: BTreeMap<String, i64>,
     pending: i64,
     failed: i64,
@@ -233,16 +258,16 @@ impl Tally {
         }
         self.with_topics += sign * i64::from(!a.topics.is_empty());
         for g in s.replies.iter().filter_map(|r| r.gap) {
-            self.gaps.add(g, sign);
+            self.times.gaps.add(g, sign);
         }
         for t in &s.turns {
             match t.minutes {
-                Some(m) => self.turns.add(m, sign),
+                Some(m) => self.times.turns.add(m, sign),
                 None => self.unanswered += sign,
             }
         }
         if let Some(f) = s.first_response_minutes() {
-            self.firsts.add(f, sign);
+            self.times.firsts.add(f, sign);
         }
         let c = &s.sentiment;
         for (i, v) in [c.positive, c.neutral, c.negative].into_iter().enumerate() {
@@ -272,9 +297,7 @@ impl Tally {
         for i in 0..3 {
             self.sentiment[i] += sign * o.sentiment[i];
         }
-        self.gaps.merge(&o.gaps, sign);
-        self.turns.merge(&o.turns, sign);
-        self.firsts.merge(&o.firsts, sign);
+        self.times.merge(&o.times, sign);
         for (k, v) in &o.topics {
             count_name(&mut self.topics, k, sign * v);
         }
@@ -287,9 +310,7 @@ impl Tally {
 
     /// Puts the duration lists in their stored form (sorted, combined).
     pub fn normalize(&mut self) {
-        self.gaps.normalize();
-        self.turns.normalize();
-        self.firsts.normalize();
+        self.times.normalize();
     }
 
     /// Whether no conversation is counted.
@@ -302,6 +323,7 @@ impl Tally {
         let o = self.outcomes;
         let mean = |sum: i128, n: i64| (n > 0).then(|| sum as f64 / FIXED_SCALE / n as f64);
         let [positive, neutral, negative] = self.sentiment.map(n);
+        let [reply_gap, turn, first_response] = self.times.stats();
         CoreMetrics {
             avg_sentiment_score: mean(self.sentiment_sum, self.sentiment_n),
             csat_percentage: percent(o.satisfied, o.scored).unwrap_or(0.0),
@@ -310,9 +332,9 @@ impl Tally {
             total_conversations: n(o.conversations),
             total_messages: n(self.messages),
             response_time: ResponseTimes {
-                reply_gap: self.gaps.stats(),
-                turn: self.turns.stats(),
-                first_response: self.firsts.stats(),
+                reply_gap,
+                turn,
+                first_response,
                 unanswered_turns: n(self.unanswered),
             },
             sentiment_distribution: SentimentCounts {
@@ -357,7 +379,7 @@ impl Tally {
 
     /// The reply gaps, for the histogram.
     pub fn gaps(&mut self) -> &mut Dist {
-        &mut self.gaps
+        &mut self.times.gaps
     }
 }
 
@@ -368,9 +390,7 @@ pub struct AgentTally {
     /// Conversations the agent replied in, with their CSAT and FCR counts.
     pub outcomes: Outcomes,
     replies: i64,
-    gaps: Dist,
-    turns: Dist,
-    firsts: Dist,
+    times: Times,
 }
 
 impl AgentTally {
@@ -381,15 +401,15 @@ impl AgentTally {
         for r in s.replies.iter().filter(|r| r.agent == agent) {
             self.replies += sign;
             if let Some(g) = r.gap {
-                self.gaps.add(g, sign);
+                self.times.gaps.add(g, sign);
             }
         }
         for (i, t) in s.turns.iter().enumerate() {
             if let (Some(m), Some(a)) = (t.minutes, t.agent) {
                 if a == agent {
-                    self.turns.add(m, sign);
+                    self.times.turns.add(m, sign);
                     if i == 0 {
-                        self.firsts.add(m, sign);
+                        self.times.firsts.add(m, sign);
                     }
                 }
             }
@@ -400,16 +420,12 @@ impl AgentTally {
     pub fn merge(&mut self, o: &AgentTally, sign: i64) {
         self.outcomes.merge(&o.outcomes, sign);
         self.replies += sign * o.replies;
-        self.gaps.merge(&o.gaps, sign);
-        self.turns.merge(&o.turns, sign);
-        self.firsts.merge(&o.firsts, sign);
+        self.times.merge(&o.times, sign);
     }
 
     /// Puts the duration lists in their stored form.
     pub fn normalize(&mut self) {
-        self.gaps.normalize();
-        self.turns.normalize();
-        self.firsts.normalize();
+        self.times.normalize();
     }
 
     /// Whether it counts no conversation.
@@ -420,13 +436,14 @@ impl AgentTally {
     /// The agent's row of the per-agent table.
     pub fn row(&mut self, agent: &str) -> AgentRow {
         let o = self.outcomes;
+        let [reply_gap, turn, first_response] = self.times.stats();
         AgentRow {
             agent: agent.to_owned(),
             conversations: n(o.conversations),
             replies: n(self.replies),
-            reply_gap: self.gaps.stats(),
-            turn: self.turns.stats(),
-            first_response: self.firsts.stats(),
+            reply_gap,
+            turn,
+            first_response,
             csat_percentage: percent(o.satisfied, o.scored),
             fcr_percentage: percent(o.fcr_true, o.fcr_valued),
             csat_n: n(o.scored),

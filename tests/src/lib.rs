@@ -91,3 +91,30 @@ pub fn export(conversations: usize, seed: u64) -> Vec<u8> {
         ..Default::default()
     })
 }
+
+/// An upload of a processed export as the server's ingest would write it (`ai_analyzer`: the
+/// label when an AI provider would judge it, which queues a job).
+pub fn ingest_request(
+    d: &powerpulse_shared::Dataset,
+    force: bool,
+    ai_analyzer: Option<&str>,
+) -> powerpulse::store::IngestRequest {
+    use powerpulse::ingest::{content_hash, new_id};
+    powerpulse::store::IngestRequest {
+        upload_id: new_id("up"),
+        file_name: "gen.json".into(),
+        file_hash: new_id("h"),
+        bytes: 0,
+        report: d.report.clone(),
+        conversations: d
+            .conversations
+            .iter()
+            .map(|c| powerpulse::store::IngestConversation {
+                content_hash: content_hash(c),
+                conversation: c.clone(),
+            })
+            .collect(),
+        force,
+        ai_analyzer: ai_analyzer.map(str::to_owned),
+    }
+}

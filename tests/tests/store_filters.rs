@@ -3,11 +3,10 @@
 //! conversations the SQL `WHERE` picks (count, list pages, CSV pages) are those
 //! `Filter::matches` and `contains_text` pick, in the order `list_page` gives.
 
-use powerpulse::ingest::{content_hash, new_id};
-use powerpulse::store::{IngestConversation, IngestRequest, ListQuery, SortKey, Store};
+use powerpulse::store::{ListQuery, SortKey, Store};
 use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
-use powerpulse_e2e::{export, skip, TempDir};
+use powerpulse_e2e::{export, ingest_request, skip, TempDir};
 use powerpulse_shared::list::{contains_text, list_page, ListQuery as SharedListQuery};
 use powerpulse_shared::{Dataset, Filter, FilterParams};
 use proptest::prelude::*;
@@ -20,23 +19,7 @@ fn dataset() -> Dataset {
 
 async fn stored(url: &str, d: &Dataset) -> Store {
     let store = Store::connect(url).await.expect("the store opens");
-    let req = IngestRequest {
-        upload_id: new_id("up"),
-        file_name: "gen.json".into(),
-        file_hash: "h".into(),
-        bytes: 0,
-        report: d.report.clone(),
-        conversations: d
-            .conversations
-            .iter()
-            .map(|c| IngestConversation {
-                content_hash: content_hash(c),
-                conversation: c.clone(),
-            })
-            .collect(),
-        force: false,
-        ai_analyzer: None,
-    };
+    let req = ingest_request(d, false, None);
     store.ingest(&req).await.expect("the upload is written");
     store
 }

@@ -6,11 +6,10 @@
 //! stored summaries, on SQLite and PostgreSQL.
 
 use chrono::{DateTime, Duration};
-use powerpulse::ingest::{content_hash, new_id};
-use powerpulse::store::{IngestConversation, IngestRequest, JobStats, Store, StoredAnalysis};
+use powerpulse::store::{IngestRequest, JobStats, Store, StoredAnalysis};
 use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
-use powerpulse_e2e::{export, skip, TempDir};
+use powerpulse_e2e::{export, ingest_request, skip, TempDir};
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, AnalysisStatus, Dataset, Filter, FilterParams,
     Summary,
@@ -21,23 +20,7 @@ use serde_json::Value;
 const AI: &str = "openai:gpt-test";
 
 fn request(d: &Dataset, force: bool, ai: bool) -> IngestRequest {
-    IngestRequest {
-        upload_id: new_id("up"),
-        file_name: "gen.json".into(),
-        file_hash: new_id("h"),
-        bytes: 0,
-        report: d.report.clone(),
-        conversations: d
-            .conversations
-            .iter()
-            .map(|c| IngestConversation {
-                content_hash: content_hash(c),
-                conversation: c.clone(),
-            })
-            .collect(),
-        force,
-        ai_analyzer: ai.then(|| AI.to_owned()),
-    }
+    ingest_request(d, force, ai.then_some(AI))
 }
 
 fn process(export: &[u8]) -> Dataset {
