@@ -29,13 +29,22 @@ fn ms_of(minutes: f64) -> i64 {
 /// Durations as (milliseconds, count) pairs: appended as they come, sorted and combined when
 /// read, stored, or grown to twice their combined length (so collecting costs about what
 /// pushing onto a list does, and memory stays with the distinct values).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Dist {
     entries: Vec<(i64, i64)>,
     /// Length after the last combining.
     #[serde(skip)]
     settled: usize,
 }
+
+/// Equal when the same (value, count) pairs are listed (compare normalized lists).
+impl PartialEq for Dist {
+    fn eq(&self, other: &Dist) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Dist {}
 
 impl Dist {
     /// Counts `minutes` once (`sign` 1) or takes one count away (`sign` -1).

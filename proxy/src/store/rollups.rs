@@ -317,6 +317,13 @@ impl Store {
     /// twice or missed, and a second instance starting at once finds them built.
     pub(crate) async fn build_rollups(&self) -> Result<()> {
         with_pool!(self, pool => {
+            // Built already (every start but the first): no lock taken, no writer waited for.
+            let built: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'rollups_built'")
+                .fetch_one(pool)
+                .await?;
+            if built != 0 {
+                return Ok(());
+            }
             let mut tx = match &self.db {
                 super::Db::Sqlite(_) => pool.begin_with("BEGIN IMMEDIATE").await?,
                 super::Db::Postgres(_) => pool.begin().await?,
