@@ -5,6 +5,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
+# A clean clone builds once: incremental caches would only add gigabytes to the disk it needs.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 
 TRUNK_VERSION="0.21.14"
 # Must equal the wasm-bindgen version pinned in app/Cargo.toml (and so in Cargo.lock).
