@@ -71,8 +71,11 @@ const CONV_CHUNK: usize = 400;
 const MSG_CHUNK: usize = 1500;
 const KEY_CHUNK: usize = 500;
 
-/// What is stored of a chat already: its content hash, analysis status and summary.
-type Existing = HashMap<String, (String, String, String)>;
+/// What is stored of a chat already: its content hash and analysis status.
+type Existing = HashMap<String, (String, String)>;
+
+/// The stored summaries (JSON) of the chats an upload changes, by chat id.
+type StoredSummaries = HashMap<String, String>;
 
 /// What an upload writes, decided from what is stored (references into the request).
 struct Plan<'a> {
@@ -127,7 +130,7 @@ impl<'a> Plan<'a> {
         for c in &req.conversations {
             let id = c.conversation.summary.chat_id.as_str();
             match existing.get(id) {
-                Some((hash, status, _)) if *hash == c.content_hash && !req.force => {
+                Some((hash, status)) if *hash == c.content_hash && !req.force => {
                     skipped += 1;
                     if status == AnalysisStatus::Failed.as_str() {
                         retry_failed.push(id);
@@ -167,10 +170,16 @@ impl<'a> Plan<'a> {
 
     /// What the upload changes in the rollups: stored versions of replaced conversations out,
     /// written ones in, earlier failures counted as pending again.
-    fn rollups(&self, status: AnalysisStatus, existing: &Existing) -> Result<Delta> {
+    fn rollups(
+        &self,
+        status: AnalysisStatus,
+        existing: &Existing,
+        summaries: &StoredSummaries,
+    ) -> Result<Delta> {
         let mut delta = Delta::default();
         let stored = |id: &str| {
-            let (_, status, json) = existing.get(id).expect("a replaced chat is stored");
+            let (_, status) = existing.get(id).expect("a replaced chat is stored");
+            let json = summaries.get(id).expect("its summary was read");
             super::stored_summary(json, status)
         };
         for (c, _) in &self.rows {
@@ -483,14 +492,14 @@ impl Store {
             let mut existing = Existing::new();
             for chunk in ids.chunks(KEY_CHUNK) {
                 let rows = in_list(
-                    "SELECT chat_id, content_hash, analysis_status, summary FROM conversations WHERE chat_id IN",
+                    "SELECT chat_id, content_hash, analysis_status FROM conversations WHERE chat_id IN",
                     chunk,
                 )
                 .build()
                 .fetch_all(&mut *tx)
                 .await?;
                 for row in rows {
-                    let state = (col(&row, "content_hash")?, col(&row, "analysis_status")?, col(&row, "summary")?);
+                    let state = (col(&row, "content_hash")?, col(&row, "analysis_status")?);
                     existing.insert(col(&row, "chat_id")?, state);
                 }
             }
@@ -500,6 +509,20 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let plan = Plan::of(req, &existing, end - new_count);
+            // Only the chats whose stored version leaves the rollups (replaced, or failed and
+            // pending again) need their summary, read before the writes replace it: a repeated
+            // upload skips without reading any.
+            let changed: Vec<&str> = plan.replaced.iter().chain(&plan.retry_failed).copied().collect();
+            let mut summaries = StoredSummaries::new();
+            for chunk in changed.chunks(KEY_CHUNK) {
+                let rows = in_list("SELECT chat_id, summary FROM conversations WHERE chat_id IN", chunk)
+                    .build()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in rows {
+                    summaries.insert(col(&row, "chat_id")?, col(&row, "summary")?);
+                }
+            }
 
             let job_id = req
                 .ai_analyzer
@@ -509,7 +532,7 @@ impl Store {
             for mut qb in writes(req, &plan, job_id.as_deref(), now, version) {
                 qb.build().execute(&mut *tx).await?;
             }
-            apply_delta!(tx, plan.rollups(req.status(), &existing)?);
+            apply_delta!(tx, plan.rollups(req.status(), &existing, &summaries)?);
             tx.commit().await?;
             self.saw_version(version);
             if matches!(self.db, super::Db::Postgres(_)) && plan.rows.len() > 2000 {
