@@ -12,7 +12,7 @@ use powerpulse_shared::tally::{AgentTally, Tally};
 use powerpulse_shared::time::{day_start_ms, local_date};
 use powerpulse_shared::{AgentRow, DailyRow, Filter, MetricsReport};
 
-use crate::store::{Result, Store};
+use crate::store::{Result, Slices, Store};
 
 /// Dataset metrics over the conversations `f` selects.
 pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
@@ -23,7 +23,7 @@ pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
             let c = cover(range, &slice);
             for piece in c.pieces {
                 store
-                    .each_rollup(&slice, piece, |_, r| {
+                    .each_rollup(Slices::One(&slice), piece, |_, r| {
                         for cell in r.selected(f) {
                             tally.merge(&cell.tally, 1);
                         }
@@ -120,7 +120,8 @@ async fn days_from_rollups(
         };
         // One read per grain over the days' span; a row no day's piece holds is skipped.
         store
-            .each_rollup(slice, span, |start, r| {
+            .each_rollup(Slices::One(slice), span, |key, r| {
+                let start = key.start_ms;
                 let Some((_, (p, day))) = owners.range(..=(grain, start)).next_back() else {
                     return;
                 };
@@ -146,7 +147,10 @@ pub async fn agents(store: &Store, f: &Filter) -> Result<Vec<AgentRow>> {
         let c = cover(range, &Slice::Agent(String::new()));
         for piece in c.pieces {
             store
-                .each_agent_rollup(piece, |name, r| {
+                .each_rollup(Slices::Agents, piece, |key, r| {
+                    let Slice::Agent(name) = key.slice else {
+                        return;
+                    };
                     let a = agents.entry(name).or_default();
                     for cell in r.selected(f) {
                         a.merge(&cell.agent, 1);

@@ -28,6 +28,7 @@ pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
 pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
 pub use query::{ConversationRow, ListQuery, SortKey};
 pub use remote::{RemoteBatchRow, RemoteRequest, RemoteState};
+pub use rollups::Slices;
 
 /// A store failure. Its text is logged, never returned to clients.
 #[derive(Debug, thiserror::Error)]

@@ -213,6 +213,15 @@ macro_rules! apply_delta {
 }
 pub(crate) use apply_delta;
 
+/// Which slices a rollup read covers.
+#[derive(Clone, Copy, Debug)]
+pub enum Slices<'a> {
+    /// One slice.
+    One(&'a Slice),
+    /// Every agent's slice.
+    Agents,
+}
+
 /// Just past every agent slice name (`a:` + 1): agent slices sort together between the two.
 const AGENT_END: &str = "a;";
 
@@ -220,53 +229,34 @@ const AGENT_END: &str = "a;";
 const BUILD_CHUNK: i64 = 5_000;
 
 impl Store {
-    /// Calls `each` with every rollup of `slice` in `piece`, with its start.
+    /// Calls `each` with every rollup of `slices` in `piece` (one slice's in the order of their
+    /// start; the agents' in the index's order, which no caller needs sorted).
     pub async fn each_rollup(
         &self,
-        slice: &Slice,
+        slices: Slices<'_>,
         piece: Piece,
-        mut each: impl FnMut(i64, Rollup),
+        mut each: impl FnMut(RollupKey, Rollup),
     ) -> Result<()> {
         with_pool!(self, pool => {
-            let mut rows = sqlx::query(
-                "SELECT grain, slice, start_ms, body FROM rollups \
-                 WHERE grain = $1 AND slice = $2 AND start_ms >= $3 AND start_ms < $4 ORDER BY start_ms",
-            )
-            .bind(piece.grain.code())
-            .bind(slice.name())
-            .bind(piece.from_ms)
-            .bind(piece.to_ms)
-            .fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let (k, r) = read_row(&row)?;
-                each(k.start_ms, r);
+            let mut qb = QueryBuilder::new("SELECT grain, slice, start_ms, body FROM rollups WHERE grain = ");
+            qb.push_bind(piece.grain.code());
+            match slices {
+                Slices::One(slice) => qb.push(" AND slice = ").push_bind(slice.name()),
+                Slices::Agents => qb
+                    .push(" AND slice >= ")
+                    .push_bind(AGENT_PREFIX.to_owned())
+                    .push(" AND slice < ")
+                    .push_bind(AGENT_END.to_owned()),
+            };
+            qb.push(" AND start_ms >= ").push_bind(piece.from_ms);
+            qb.push(" AND start_ms < ").push_bind(piece.to_ms);
+            if let Slices::One(_) = slices {
+                qb.push(" ORDER BY start_ms");
             }
-        });
-        Ok(())
-    }
-
-    /// Calls `each` with every agent's rollups in `piece`, with the agent's name.
-    pub async fn each_agent_rollup(
-        &self,
-        piece: Piece,
-        mut each: impl FnMut(String, Rollup),
-    ) -> Result<()> {
-        with_pool!(self, pool => {
-            let mut rows = sqlx::query(
-                "SELECT grain, slice, start_ms, body FROM rollups \
-                 WHERE grain = $1 AND slice >= $2 AND slice < $3 AND start_ms >= $4 AND start_ms < $5",
-            )
-            .bind(piece.grain.code())
-            .bind(AGENT_PREFIX.to_owned())
-            .bind(AGENT_END.to_owned())
-            .bind(piece.from_ms)
-            .bind(piece.to_ms)
-            .fetch(pool);
+            let mut rows = qb.build().fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 let (k, r) = read_row(&row)?;
-                if let Slice::Agent(name) = k.slice {
-                    each(name, r);
-                }
+                each(k, r);
             }
         });
         Ok(())
