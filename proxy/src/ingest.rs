@@ -96,7 +96,8 @@ pub async fn ingest(
     };
     let outcome = store.ingest(&req).await;
     drop(req);
-    give_back_memory();
+    // On a large heap trimming takes milliseconds: not on a runtime worker.
+    tokio::task::spawn_blocking(give_back_memory);
     Ok(Ingested {
         outcome: outcome?,
         report,

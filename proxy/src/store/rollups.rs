@@ -11,11 +11,9 @@ use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::{col, with_pool, Result, Store, StoreError};
 
-/// Keys per SELECT of stored rollups, rows per upsert (well under the parameter limits).
-const KEY_CHUNK: usize = 300;
-/// Rollups read, merged and written at a time.
+/// Rollups read, merged and written at a time: one statement each (at most 256 parameters, well
+/// under either database's limit), and memory for 64 rollups however large the upload.
 const STEP_KEYS: usize = 64;
-const ROW_CHUNK: usize = 200;
 
 /// What a transaction changes in the rollups: each touched rollup's difference.
 #[derive(Debug, Default)]
@@ -82,25 +80,24 @@ impl Delta {
         keys
     }
 
-    /// SELECTs of the stored rollups this delta changes.
-    pub(crate) fn reads<DB: Database>(&self) -> Vec<QueryBuilder<DB>>
+    /// The SELECT of the stored rollups this delta changes (none when it changes none).
+    pub(crate) fn read<DB: Database>(&self) -> Option<QueryBuilder<DB>>
     where
         i64: for<'e> Encode<'e, DB> + Type<DB>,
         String: for<'e> Encode<'e, DB> + Type<DB>,
     {
-        self.keys()
-            .chunks(KEY_CHUNK)
-            .map(|chunk| {
-                let mut qb = QueryBuilder::new(
-                    "SELECT grain, slice, start_ms, body FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
-                );
-                push_keys(&mut qb, chunk);
-                qb
-            })
-            .collect()
+        let keys = self.keys();
+        if keys.is_empty() {
+            return None;
+        }
+        let mut qb = QueryBuilder::new(
+            "SELECT grain, slice, start_ms, body FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ",
+        );
+        push_keys(&mut qb, &keys);
+        Some(qb)
     }
 
-    /// The writes that bring the stored rollups (`stored`, as read by [`Delta::reads`]) up to
+    /// The writes that bring the stored rollups (`stored`, as read by [`Delta::read`]) up to
     /// date: emptied rollups deleted, the others upserted.
     pub(crate) fn writes<DB: Database>(
         mut self,
@@ -124,15 +121,15 @@ impl Delta {
             }
         }
         let mut out = Vec::new();
-        for chunk in emptied.chunks(KEY_CHUNK) {
+        if !emptied.is_empty() {
             let mut qb =
                 QueryBuilder::new("DELETE FROM rollups WHERE (grain, slice, start_ms) IN (VALUES ");
-            push_keys(&mut qb, chunk);
+            push_keys(&mut qb, &emptied);
             out.push(qb);
         }
-        for chunk in kept.chunks(ROW_CHUNK) {
+        if !kept.is_empty() {
             let mut qb = QueryBuilder::new("INSERT INTO rollups (grain, slice, start_ms, body) ");
-            qb.push_values(chunk, |mut b, (k, body)| {
+            qb.push_values(&kept, |mut b, (k, body)| {
                 b.push_bind(k.grain.code())
                     .push_bind(k.slice.name())
                     .push_bind(k.start_ms)
@@ -199,7 +196,7 @@ macro_rules! apply_delta {
         let delta: $crate::store::rollups::Delta = $delta.with_months();
         for step in delta.into_steps() {
             let mut stored = std::collections::HashMap::new();
-            for mut qb in step.reads() {
+            if let Some(mut qb) = step.read() {
                 for row in qb.build().fetch_all(&mut *$tx).await? {
                     let (k, r) = $crate::store::rollups::read_row(&row)?;
                     stored.insert(k, r);
