@@ -153,6 +153,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// `SHUTDOWN_GRACE_SECS`: how long requests in flight may finish after SIGTERM (20).
     pub shutdown_grace_secs: u64,
+    /// `SEARCH_COUNT_CAP`: the matches a search's count reads before it reports a lower bound
+    /// (50,000; `exact_total=true` asks for every one).
+    pub search_count_cap: u64,
 }
 
 /// A configuration problem, named with its variable.
@@ -320,6 +323,9 @@ impl Config {
             max_concurrent_uploads: v.parsed("MAX_CONCURRENT_UPLOADS", 2usize)?.max(1),
             request_timeout_secs: v.parsed("REQUEST_TIMEOUT_SECS", 300u64)?.max(1),
             shutdown_grace_secs: v.parsed("SHUTDOWN_GRACE_SECS", 20u64)?,
+            search_count_cap: v
+                .parsed("SEARCH_COUNT_CAP", crate::store::COUNT_CAP)?
+                .max(1),
         })
     }
 

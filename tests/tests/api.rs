@@ -775,6 +775,78 @@ async fn search_finds_exactly_the_conversations_holding_the_text(b: Backend<'_>)
     );
 }
 
+async fn a_search_count_stops_at_its_cap_and_the_pages_go_on(b: Backend<'_>) {
+    let mut opts = b.options("search_cap");
+    opts.env.push(("SEARCH_COUNT_CAP".into(), "10".into()));
+    let s = InProcess::start(opts).await;
+    let bytes = std::fs::read(powerpulse_e2e::workspace().join("eval/kenya-a.json")).unwrap();
+    assert_eq!(upload(&s.url, bytes.clone(), None).await.status(), 200);
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let holding = |needle: &str| {
+        d.conversations
+            .iter()
+            .filter(|c| powerpulse_shared::list::contains_text(c, needle))
+            .count() as u64
+    };
+    let (frequent, rare) = ("token", "transformer");
+    assert!(holding(frequent) > 30 && (1..=10).contains(&holding(rare)));
+    let page = |q: &str, page: u64, exact: bool| {
+        let u = reqwest::Url::parse_with_params(
+            &format!("{}/api/conversations", s.url),
+            &[
+                ("q", q),
+                ("page_size", "10"),
+                ("page", &page.to_string()),
+                ("sort_by", "first_message_time"),
+                ("exact_total", if exact { "true" } else { "false" }),
+            ],
+        )
+        .unwrap();
+        async move { get_json(u.as_str(), 200).await }
+    };
+    // Above the cap: a lower bound, said so; asked for, the exact count.
+    let capped = page(frequent, 1, false).await;
+    assert_eq!(
+        (capped["total"].as_u64(), capped["total_exact"].as_bool()),
+        (Some(10), Some(false))
+    );
+    assert_eq!(capped["total_pages"], 1);
+    let exact = page(frequent, 1, true).await;
+    assert_eq!(exact["total"].as_u64(), Some(holding(frequent)));
+    assert_eq!(exact["total_exact"], true);
+    assert_eq!(capped["conversations"], exact["conversations"]);
+    // Pages past the lower bound still list, the same rows as with the exact count, to the end.
+    let mut listed = 0;
+    for n in 2.. {
+        let (p, e) = (
+            page(frequent, n, false).await,
+            page(frequent, n, true).await,
+        );
+        assert_eq!(p["conversations"], e["conversations"], "page {n}");
+        let rows = p["conversations"].as_array().unwrap().len();
+        listed += rows;
+        if rows < 10 {
+            break;
+        }
+    }
+    assert_eq!(10 + listed as u64, holding(frequent));
+    // Below the cap the count is exact either way.
+    let r = page(rare, 1, false).await;
+    assert_eq!(
+        (r["total"].as_u64(), r["total_exact"].as_bool()),
+        (Some(holding(rare)), Some(true))
+    );
+    let bad = get_json(
+        &format!("{}/api/conversations?q=token&exact_total=maybe", s.url),
+        422,
+    )
+    .await;
+    assert!(
+        bad["detail"].as_str().unwrap().contains("exact_total"),
+        "{bad}"
+    );
+}
+
 async fn conversation_detail_and_not_found(b: Backend<'_>) {
     let s = InProcess::start(b.options("detail")).await;
     let sample = Sample::new(60, 6);
@@ -1119,6 +1191,7 @@ on_both_backends!(
     metrics_follow_every_change_without_a_full_reload,
     conversations_list_filters_sorts_and_pages,
     search_finds_exactly_the_conversations_holding_the_text,
+    a_search_count_stops_at_its_cap_and_the_pages_go_on,
     conversation_detail_and_not_found,
     downloads_equal_the_cli,
     jobs_health_analyze_and_docs,

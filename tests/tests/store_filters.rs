@@ -1,9 +1,11 @@
 //! The store's SQL selects and orders exactly as the shared crate's rules do: for random
 //! filters, searches and sort orders over a generated export, on SQLite and PostgreSQL, the
 //! conversations the SQL `WHERE` picks (count, list pages, CSV pages) are those
-//! `Filter::matches` and `contains_text` pick, in the order `list_page` gives.
+//! `Filter::matches` and `contains_text` pick, in the order `list_page` gives; a search's page is
+//! the same whichever way it is found (walking the order, or sorting the index's matches), and
+//! a capped count is the true count or, above the cap, the cap marked inexact.
 
-use powerpulse::store::{ListQuery, SortKey, Store};
+use powerpulse::store::{Counting, ListQuery, SearchPlan, SortKey, Store, Total};
 use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::{export, ingest_request, skip, TempDir};
@@ -83,10 +85,34 @@ async fn check(store: &Store, d: &Dataset, p: &FilterParams, q: Option<String>, 
     };
     let want = selected(d, &f, q.as_deref());
     let count = store
-        .count_conversations(&f, q.as_deref())
+        .count_conversations(&f, q.as_deref(), Counting::Exact)
         .await
         .expect("counts");
-    assert_eq!(count as usize, want.len(), "count for {p:?} q={q:?}");
+    let n = want.len() as u64;
+    assert_eq!(
+        count,
+        Total {
+            value: n,
+            exact: true
+        },
+        "count for {p:?} q={q:?}"
+    );
+    // A cap below, at and above the count.
+    for cap in [n / 2, n, n + 1] {
+        let capped = store
+            .count_conversations(&f, q.as_deref(), Counting::UpTo(cap))
+            .await
+            .expect("counts");
+        let expected = if q.is_some() && n > cap {
+            Total {
+                value: cap,
+                exact: false,
+            }
+        } else {
+            count
+        };
+        assert_eq!(capped, expected, "count up to {cap} for {p:?} q={q:?}");
+    }
     // The CSV's keyset pages: the same conversations, in file order.
     if q.is_none() {
         let mut got = Vec::new();
@@ -99,7 +125,8 @@ async fn check(store: &Store, d: &Dataset, p: &FilterParams, q: Option<String>, 
         }
         assert_eq!(got, want, "CSV pages for {p:?}");
     }
-    // The list's first two pages, in the shared list's order.
+    // The list's first two pages, in the shared list's order: as the API plans them (from the
+    // exact count and from one capped below it), and by each plan forced.
     let (key, desc) = (SORTS[sort % SORTS.len()], sort >= SORTS.len());
     let shared = list_page(
         &d.conversations,
@@ -112,24 +139,56 @@ async fn check(store: &Store, d: &Dataset, p: &FilterParams, q: Option<String>, 
             page_size: 40,
         },
     );
-    let mut got = Vec::new();
-    for page in 1..=2u64 {
-        let lq = ListQuery {
-            filter: f.clone(),
-            q: q.clone(),
-            sort: key,
-            desc,
-            page,
-            page_size: 20,
-        };
-        let rows = store.list_conversations(&lq).await.expect("lists");
-        got.extend(rows.into_iter().map(|r| r.record));
+    let low = Total {
+        value: n / 2,
+        exact: n / 2 == n,
+    };
+    for how in [
+        "planned",
+        "planned from a capped count",
+        "walk",
+        "index",
+        "bounded walk",
+    ] {
+        let mut got = Vec::new();
+        for page in 1..=2u64 {
+            let lq = ListQuery {
+                filter: f.clone(),
+                q: q.clone(),
+                sort: key,
+                desc,
+                page,
+                page_size: 20,
+            };
+            let rows = match how {
+                "planned" => store.list_conversations(&lq, count).await,
+                "planned from a capped count" => store.list_conversations(&lq, low).await,
+                "walk" => store.list_by(&lq, SearchPlan::Walk { window: None }).await,
+                "index" => store.list_by(&lq, SearchPlan::Index).await,
+                _ => {
+                    // Within a window the walk finds the start of the page, never other rows.
+                    let window = SearchPlan::Walk { window: Some(60) };
+                    let rows = store.list_by(&lq, window).await.expect("lists");
+                    let start = ((page - 1) * 20) as usize;
+                    let whole = shared.rows.iter().skip(start).take(20);
+                    let found: Vec<_> = rows.into_iter().map(|r| r.record).collect();
+                    assert!(
+                        whole.take(found.len()).eq(found.iter()),
+                        "a walk within 60 rows, page {page}, sorted by {key:?} desc={desc} for {p:?} q={q:?}"
+                    );
+                    continue;
+                }
+            };
+            got.extend(rows.expect("lists").into_iter().map(|r| r.record));
+        }
+        if how == "bounded walk" {
+            continue;
+        }
+        assert_eq!(
+            got, shared.rows,
+            "list ({how}) sorted by {key:?} desc={desc} for {p:?} q={q:?}"
+        );
     }
-    let want = shared.rows;
-    assert_eq!(
-        got, want,
-        "list sorted by {key:?} desc={desc} for {p:?} q={q:?}"
-    );
 }
 
 fn run(url: &str, label: &str) {

@@ -3,7 +3,7 @@
 //! and exports the same conversations as the shared crate computes, on SQLite and PostgreSQL.
 
 use powerpulse::ingest::content_hash;
-use powerpulse::store::{ListQuery, SortKey, Store};
+use powerpulse::store::{Counting, ListQuery, SortKey, Store};
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::{export, skip, workspace, TempDir};
 use powerpulse_shared::{ConversationRecord, Dataset, Filter};
@@ -92,7 +92,7 @@ async fn check_upgraded(url: &str, d: &Dataset, label: &str) {
     );
     let needle = "power";
     let found = store
-        .count_conversations(&Filter::default(), Some(needle))
+        .count_conversations(&Filter::default(), Some(needle), Counting::Exact)
         .await
         .unwrap();
     let expected = d
@@ -101,7 +101,7 @@ async fn check_upgraded(url: &str, d: &Dataset, label: &str) {
         .filter(|c| powerpulse_shared::list::contains_text(c, needle))
         .count();
     assert_eq!(
-        found as usize, expected,
+        found.value as usize, expected,
         "{label}: search after the upgrade"
     );
     let lq = ListQuery {
@@ -112,7 +112,10 @@ async fn check_upgraded(url: &str, d: &Dataset, label: &str) {
         page: 1,
         page_size: 10,
     };
-    assert_eq!(store.list_conversations(&lq).await.unwrap().len(), 10);
+    assert_eq!(
+        store.list_conversations(&lq, found).await.unwrap().len(),
+        10
+    );
 }
 
 fn dataset() -> Dataset {

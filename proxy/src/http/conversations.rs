@@ -9,7 +9,7 @@ use powerpulse_shared::{ConversationRecord, Filter, FilterParams, MessageRecord}
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiFilter, ApiQuery, AppState};
-use crate::store::{ConversationRow, ListQuery, SortKey};
+use crate::store::{ConversationRow, Counting, ListQuery, SortKey, Total};
 
 /// Parameters of the list besides its filter ([`FilterParams`]).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -25,6 +25,9 @@ pub struct ListParams {
     pub sort_order: Option<String>,
     /// Text search in the messages (case-insensitive).
     pub q: Option<String>,
+    /// With `q`: count every match (`total_exact` is then always true). Without it a search
+    /// stops counting at `SEARCH_COUNT_CAP` matches (50,000 unless configured).
+    pub exact_total: Option<bool>,
 }
 
 /// One conversation of the list.
@@ -54,13 +57,16 @@ impl From<ConversationRow> for ConversationItem {
 pub struct ConversationPage {
     /// The rows.
     pub conversations: Vec<ConversationItem>,
-    /// Rows matching the filters.
+    /// Rows matching the filters; a lower bound when `total_exact` is false.
     pub total: u64,
+    /// False when a search's count stopped at `SEARCH_COUNT_CAP` matches (ask
+    /// `exact_total=true` for the full count).
+    pub total_exact: bool,
     /// This page.
     pub page: u64,
     /// Rows per page.
     pub page_size: u64,
-    /// Pages in all (0 when nothing matches).
+    /// Pages in all (0 when nothing matches); a lower bound when `total_exact` is false.
     pub total_pages: u64,
 }
 
@@ -136,13 +142,18 @@ pub async fn list(
     ApiFilter(filter): ApiFilter,
 ) -> Result<Response, ApiError> {
     let lq = p.to_query(filter)?;
+    let counting = if p.exact_total == Some(true) {
+        Counting::Exact
+    } else {
+        Counting::UpTo(state.config.search_count_cap)
+    };
     // Dashboards ask for the same pages again and again; a page only changes with the data.
     let version = state.store.data_version().await?;
-    let page_key = format!("page:{lq:?}");
+    let page_key = format!("page:{lq:?}:{counting:?}");
     if let Some(body) = state.cache.response(&page_key, version) {
         return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
     }
-    let page = page(&state, &lq, version).await?;
+    let page = page(&state, &lq, counting, version).await?;
     let body = Bytes::from(serde_json::to_vec(&page).expect("pages serialize"));
     state.cache.keep(page_key, version, body.clone());
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -152,36 +163,53 @@ pub async fn list(
 async fn page(
     state: &AppState,
     lq: &ListQuery,
+    counting: Counting,
     version: i64,
 ) -> Result<ConversationPage, ApiError> {
     // Counting is the expensive part on a large store; it only changes with the data.
     let key = format!(
-        "count:{}:{:?}",
+        "count:{}:{:?}:{counting:?}",
         serde_json::to_string(&lq.filter).expect("filters serialize"),
         lq.q
     );
-    let total = match state.cache.response(&key, version) {
-        Some(b) => String::from_utf8_lossy(&b).parse().unwrap_or(0),
+    let total = match state
+        .cache
+        .response(&key, version)
+        .and_then(|b| cached_total(&b))
+    {
+        Some(t) => t,
         None => {
-            let n = state
+            let t = state
                 .store
-                .count_conversations(&lq.filter, lq.q.as_deref())
+                .count_conversations(&lq.filter, lq.q.as_deref(), counting)
                 .await?;
-            state.cache.keep(key, version, Bytes::from(n.to_string()));
-            n
+            let text = format!("{} {}", t.value, t.exact);
+            state.cache.keep(key, version, Bytes::from(text));
+            t
         }
     };
-    let rows = if (lq.page - 1) * lq.page_size >= total {
+    let rows = if total.exact && (lq.page - 1) * lq.page_size >= total.value {
         Vec::new()
     } else {
-        state.store.list_conversations(lq).await?
+        state.store.list_conversations(lq, total).await?
     };
     Ok(ConversationPage {
         conversations: rows.into_iter().map(ConversationItem::from).collect(),
-        total,
+        total: total.value,
+        total_exact: total.exact,
         page: lq.page,
         page_size: lq.page_size,
-        total_pages: total.div_ceil(lq.page_size),
+        total_pages: total.value.div_ceil(lq.page_size),
+    })
+}
+
+/// A count kept in the response cache as "value exact".
+fn cached_total(b: &[u8]) -> Option<Total> {
+    let text = std::str::from_utf8(b).ok()?;
+    let (value, exact) = text.split_once(' ')?;
+    Some(Total {
+        value: value.parse().ok()?,
+        exact: exact.parse().ok()?,
     })
 }
 

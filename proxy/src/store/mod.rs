@@ -11,6 +11,7 @@ mod jobs;
 mod query;
 mod remote;
 mod rollups;
+mod search;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,7 @@ pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
 pub use query::{ConversationRow, ListQuery, SortKey};
 pub use remote::{RemoteBatchRow, RemoteRequest, RemoteState};
 pub use rollups::Slices;
+pub use search::{plan, Counting, SearchPlan, Total, COUNT_CAP};
 
 /// A store failure. Its text is logged, never returned to clients.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,5 @@
-//! Reading conversations: the filtered, sorted, paginated list; one conversation with its
-//! messages; and keyset pages for streaming CSV.
+//! Reading conversations: the filter and the order in SQL; one conversation with its messages;
+//! and keyset pages for streaming CSV. The list's count and pages are in `search`.
 
 use powerpulse_shared::{ConversationRecord, Filter, MessageRecord};
 use sqlx::{Database, QueryBuilder};
@@ -18,6 +18,26 @@ fn sort_column(k: SortKey) -> &'static str {
         SortKey::TotalMessages => "total_messages",
         SortKey::AvgResponseTimeMinutes => "avg_response_time",
     }
+}
+
+/// The list's order in SQL.
+pub(super) struct SortOrder {
+    /// The sort column.
+    pub column: &'static str,
+    /// The `ORDER BY` terms.
+    pub sql: String,
+}
+
+/// Ties broken by arrival order so pages never overlap; nullable columns put their nulls last
+/// either way (the NOT NULL ones stay a plain index scan).
+pub(super) fn sort_order(k: SortKey, desc: bool) -> SortOrder {
+    let (c, dir) = (sort_column(k), if desc { "DESC" } else { "ASC" });
+    let sql = if k.nullable() {
+        format!("({c} IS NULL), {c} {dir}, ord {dir}")
+    } else {
+        format!("{c} {dir}, ord {dir}")
+    };
+    SortOrder { column: c, sql }
 }
 
 /// A conversation list request.
@@ -50,63 +70,76 @@ pub struct ConversationRow {
 
 /// A listed conversation is read back from its summary alone (the record is the shared crate's
 /// rule, as in the CLI); the other columns only select and order.
-const ROW_COLUMNS: &str = "ord, summary, analysis_status, ai_error, updated_ms";
+pub(super) const ROW_COLUMNS: &str = "ord, summary, analysis_status, ai_error, updated_ms";
 
-pub(super) fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter, q: Option<&str>)
+/// One condition a filter puts on the `conversations` table.
+pub(super) enum Cond {
+    /// First message at or after (ms).
+    FirstFrom(i64),
+    /// First message before (ms).
+    FirstBefore(i64),
+    /// An agent took part.
+    Agent(String),
+    /// The topic is among the conversation's.
+    Topic(String),
+    /// Satisfaction at least.
+    MinScore(i64),
+    /// Satisfaction at most.
+    MaxScore(i64),
+}
+
+/// The conditions a filter makes (none for the whole store).
+pub(super) fn conditions(f: &Filter) -> Vec<Cond> {
+    let range = f.time_range();
+    let mut c = Vec::new();
+    if range.from_ms != i64::MIN {
+        c.push(Cond::FirstFrom(range.from_ms));
+    }
+    if range.to_ms != i64::MAX {
+        c.push(Cond::FirstBefore(range.to_ms));
+    }
+    c.extend(f.agent.clone().map(Cond::Agent));
+    c.extend(f.topic.clone().map(Cond::Topic));
+    c.extend(f.lowest_score().map(|m| Cond::MinScore(i64::from(m))));
+    c.extend(f.max_satisfaction.map(|m| Cond::MaxScore(i64::from(m))));
+    c
+}
+
+/// Each condition as ` AND ...`.
+pub(super) fn push_conditions<DB: Database>(qb: &mut QueryBuilder<DB>, conds: &[Cond])
 where
     i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let range = f.time_range();
-    qb.push(" WHERE 1 = 1");
-    if range.from_ms != i64::MIN {
-        qb.push(" AND first_message_ms >= ")
-            .push_bind(range.from_ms);
-    }
-    if range.to_ms != i64::MAX {
-        qb.push(" AND first_message_ms < ").push_bind(range.to_ms);
-    }
-    if let Some(a) = &f.agent {
-        qb.push(" AND chat_id IN (SELECT chat_id FROM conversation_agents WHERE agent = ")
-            .push_bind(a.clone())
-            .push(")");
-    }
-    if let Some(t) = &f.topic {
-        qb.push(" AND chat_id IN (SELECT chat_id FROM conversation_topics WHERE topic = ")
-            .push_bind(t.clone())
-            .push(")");
-    }
-    if let Some(m) = f.lowest_score() {
-        qb.push(" AND satisfaction_score >= ")
-            .push_bind(i64::from(m));
-    }
-    if let Some(m) = f.max_satisfaction {
-        qb.push(" AND satisfaction_score <= ")
-            .push_bind(i64::from(m));
-    }
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
-        let q = q.to_lowercase();
-        if DB::NAME == "SQLite" && q.chars().count() >= 3 {
-            // The trigram index: a phrase of the query's trigrams is exactly a substring match.
-            qb.push(
-                " AND ord IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH ",
-            )
-            .push_bind(format!("\"{}\"", q.replace('"', "\"\"")))
-            .push(")");
-        } else {
-            // PostgreSQL's pg_trgm index serves this LIKE (three characters or more).
-            let escaped = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            qb.push(" AND search_text LIKE ")
-                .push_bind(format!("%{escaped}%"))
-                .push(" ESCAPE '\\'");
-        }
+    for c in conds {
+        match c {
+            Cond::FirstFrom(ms) => qb.push(" AND first_message_ms >= ").push_bind(*ms),
+            Cond::FirstBefore(ms) => qb.push(" AND first_message_ms < ").push_bind(*ms),
+            Cond::Agent(a) => qb
+                .push(" AND chat_id IN (SELECT chat_id FROM conversation_agents WHERE agent = ")
+                .push_bind(a.clone())
+                .push(")"),
+            Cond::Topic(t) => qb
+                .push(" AND chat_id IN (SELECT chat_id FROM conversation_topics WHERE topic = ")
+                .push_bind(t.clone())
+                .push(")"),
+            Cond::MinScore(m) => qb.push(" AND satisfaction_score >= ").push_bind(*m),
+            Cond::MaxScore(m) => qb.push(" AND satisfaction_score <= ").push_bind(*m),
+        };
     }
 }
 
-fn to_row<R: sqlx::Row>(row: &R) -> Result<(i64, ConversationRow)>
+/// ` WHERE` the filter's conditions.
+pub(super) fn push_where<DB: Database>(qb: &mut QueryBuilder<DB>, f: &Filter)
+where
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    qb.push(" WHERE 1 = 1");
+    push_conditions(qb, &conditions(f));
+}
+
+pub(super) fn to_row<R: sqlx::Row>(row: &R) -> Result<(i64, ConversationRow)>
 where
     for<'r> &'r str: sqlx::ColumnIndex<R>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -151,37 +184,6 @@ where
 }
 
 impl Store {
-    /// Counts the conversations a list request selects.
-    pub async fn count_conversations(&self, f: &Filter, q: Option<&str>) -> Result<u64> {
-        with_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM conversations");
-            push_where(&mut qb, f, q);
-            let n: i64 = qb.build_query_scalar().fetch_one(pool).await?;
-            Ok(n as u64)
-        })
-    }
-
-    /// One page of the list.
-    pub async fn list_conversations(&self, lq: &ListQuery) -> Result<Vec<ConversationRow>> {
-        with_pool!(self, pool => {
-            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
-            push_where(&mut qb, &lq.filter, lq.q.as_deref());
-            let dir = if lq.desc { "DESC" } else { "ASC" };
-            // Ties broken by arrival order so pages never overlap; nullable columns put their
-            // nulls last either way (the NOT NULL ones stay a plain index scan).
-            if lq.sort.nullable() {
-                qb.push(format_args!(" ORDER BY ({c} IS NULL), {c} {dir}, ord {dir} LIMIT ", c = sort_column(lq.sort)));
-            } else {
-                qb.push(format_args!(" ORDER BY {c} {dir}, ord {dir} LIMIT ", c = sort_column(lq.sort)));
-            }
-            qb.push_bind(lq.page_size as i64)
-                .push(" OFFSET ")
-                .push_bind(((lq.page - 1) * lq.page_size) as i64);
-            let rows = qb.build().fetch_all(pool).await?;
-            rows.iter().map(|r| to_row(r).map(|(_, row)| row)).collect()
-        })
-    }
-
     /// One conversation and its messages in time order.
     pub async fn get_conversation(
         &self,
@@ -215,7 +217,7 @@ impl Store {
     ) -> Result<Vec<(i64, ConversationRow)>> {
         with_pool!(self, pool => {
             let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
-            push_where(&mut qb, f, None);
+            push_where(&mut qb, f);
             qb.push(" AND ord > ").push_bind(after_ord).push(" ORDER BY ord LIMIT ").push_bind(limit);
             let rows = qb.build().fetch_all(pool).await?;
             rows.iter().map(to_row).collect()
@@ -236,7 +238,7 @@ impl Store {
                  m.reply_gap AS reply_gap, m.segment AS segment \
                  FROM messages m JOIN (SELECT chat_id, ord FROM conversations",
             );
-            push_where(&mut qb, f, None);
+            push_where(&mut qb, f);
             qb.push(") c ON c.chat_id = m.chat_id WHERE (c.ord > ")
                 .push_bind(after.0)
                 .push(" OR (c.ord = ")

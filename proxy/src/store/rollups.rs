@@ -271,7 +271,7 @@ impl Store {
         let range = f.time_range();
         with_pool!(self, pool => {
             let mut qb = QueryBuilder::new("SELECT summary, analysis_status FROM conversations");
-            super::query::push_where(&mut qb, f, None);
+            super::query::push_where(&mut qb, f);
             qb.push(" AND first_message_ms >= ").push_bind(from_ms);
             qb.push(" AND first_message_ms < ").push_bind(to_ms);
             let mut rows = qb.build().fetch(pool);
@@ -291,7 +291,7 @@ impl Store {
             let mut qb = QueryBuilder::new(
                 "SELECT MIN(first_message_ms) AS first, MAX(first_message_ms) AS last FROM conversations",
             );
-            super::query::push_where(&mut qb, f, None);
+            super::query::push_where(&mut qb, f);
             let row = qb.build().fetch_one(pool).await?;
             let first: Option<i64> = col(&row, "first")?;
             let last: Option<i64> = col(&row, "last")?;
