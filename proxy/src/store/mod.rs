@@ -27,7 +27,7 @@ use sqlx::Row;
 pub use ai_cache::AiCacheKey;
 pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
 pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
-pub use query::{ConversationRow, ListQuery, SortKey};
+pub use query::{sort_order_sql, ConversationRow, ListQuery, SortKey};
 pub use remote::{RemoteBatchRow, RemoteRequest, RemoteState};
 pub use rollups::Slices;
 pub use search::{plan, Counting, SearchPlan, Total, COUNT_CAP};

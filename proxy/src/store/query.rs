@@ -29,15 +29,23 @@ pub(super) struct SortOrder {
 }
 
 /// Ties broken by arrival order so pages never overlap; nullable columns put their nulls last
-/// either way (the NOT NULL ones stay a plain index scan).
-pub(super) fn sort_order(k: SortKey, desc: bool) -> SortOrder {
-    let (c, dir) = (sort_column(k), if desc { "DESC" } else { "ASC" });
-    let sql = if k.nullable() {
-        format!("({c} IS NULL), {c} {dir}, ord {dir}")
-    } else {
-        format!("{c} {dir}, ord {dir}")
+/// either way, written as each database's index on them reads (migration 0008), so that every
+/// order is an index scan.
+pub(super) fn sort_order(k: SortKey, desc: bool, sqlite: bool) -> SortOrder {
+    let c = sort_column(k);
+    let sql = match (k.nullable(), desc, sqlite) {
+        // SQLite sorts NULL first, PostgreSQL last.
+        (true, false, true) => format!("({c} IS NULL), {c} ASC, ord ASC"),
+        (true, true, false) => format!("{c} DESC NULLS LAST, ord DESC"),
+        (_, true, _) => format!("{c} DESC, ord DESC"),
+        (_, false, _) => format!("{c} ASC, ord ASC"),
     };
     SortOrder { column: c, sql }
+}
+
+/// The `ORDER BY` terms of a sort on SQLite or PostgreSQL (for tests of the query plans).
+pub fn sort_order_sql(k: SortKey, desc: bool, sqlite: bool) -> String {
+    sort_order(k, desc, sqlite).sql
 }
 
 /// A conversation list request.

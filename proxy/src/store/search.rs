@@ -253,7 +253,7 @@ impl Store {
     async fn walk(&self, lq: &ListQuery, window: Option<u64>) -> Result<Vec<ConversationRow>> {
         let conds = conditions(&lq.filter);
         let needle = Needle::new(lq.q.as_deref(), self.is_sqlite());
-        let order = sort_order(lq.sort, lq.desc);
+        let order = sort_order(lq.sort, lq.desc, self.is_sqlite());
         with_pool!(self, pool => {
             let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
             match (window, &needle) {
@@ -297,7 +297,7 @@ impl Store {
     /// read and ordered, and only the page's rows are read whole.
     async fn sorted_matches(&self, lq: &ListQuery, phrase: &str) -> Result<Vec<ConversationRow>> {
         let conds = conditions(&lq.filter);
-        let order = sort_order(lq.sort, lq.desc);
+        let order = sort_order(lq.sort, lq.desc, self.is_sqlite());
         with_pool!(self, pool => {
             let mut qb = QueryBuilder::new(format!(
                 "SELECT {ROW_COLUMNS} FROM conversations WHERE ord IN (SELECT ord FROM conversations \
