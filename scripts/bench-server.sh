@@ -156,6 +156,11 @@ bench_scale() {
             curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:8093/api/conversations?q=$term&sort_by=first_message_time"
           done | sort -n | awk '{v[NR] = $1} END {printf "%.1f", v[4] * 1000}')
       echo "    GET /api/conversations?q=... (7 searches, each once): median $q ms"
+      # Sorts by a column that can be empty, both ways (nulls last), and a search sorted so.
+      for path in "sort_by=satisfaction_score" "sort_by=satisfaction_score&sort_order=asc" \
+                  "sort_by=avg_response_time_minutes&sort_order=asc&page=50" "sort_by=avg_sentiment&q=no%20power"; do
+        echo "    GET /api/conversations?$path: $(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:8093/api/conversations?$path" | awk '{printf "%.0f", $1 * 1000}') ms"
+      done
       echo "  server memory now $(rss_mb "$SERVER_PID") MB, peak $(peak_mb "$SERVER_PID") MB (the peak is the upload of a 270 MB file)"
       figure "scale_${store}_${have}_q_ms" "$q"
       figure "scale_${store}_${have}_peak_mb" "$(peak_mb "$SERVER_PID")"
