@@ -202,37 +202,48 @@ impl Store {
         lq: &ListQuery,
         matches: Total,
     ) -> Result<Vec<ConversationRow>> {
-        let plan = match Needle::new(lq.q.as_deref(), self.is_sqlite()) {
+        let needle = Needle::new(lq.q.as_deref(), self.is_sqlite());
+        let plan = match &needle {
             Some(Needle::Trigram { .. }) => {
                 plan(lq.page * lq.page_size, matches, self.stored_span().await?)
             }
             _ => SearchPlan::Walk { window: None },
         };
-        if let SearchPlan::Walk { window: Some(w) } = plan {
-            let rows = self.walk(lq, Some(w)).await?;
-            // The walk is the page when it found a whole page, or every match there is.
+        let rows = self.find(lq, needle.as_ref(), plan).await?;
+        if let SearchPlan::Walk { window: Some(_) } = plan {
+            // A bounded walk is the page when it found a whole page, or every match there is.
             let offset = (lq.page - 1) * lq.page_size;
             let complete = rows.len() as u64 == lq.page_size
                 || (matches.exact && offset + rows.len() as u64 >= matches.value);
-            if complete {
-                return Ok(rows);
+            if !complete {
+                return self.find(lq, needle.as_ref(), SearchPlan::Index).await;
             }
-            return self.list_by(lq, SearchPlan::Index).await;
         }
-        self.list_by(lq, plan).await
+        Ok(rows)
     }
 
     /// One page of the list found by the given plan (PostgreSQL asks one query whatever the
     /// plan); with a bounded walk, the rows it found within its window.
     pub async fn list_by(&self, lq: &ListQuery, plan: SearchPlan) -> Result<Vec<ConversationRow>> {
-        match (plan, Needle::new(lq.q.as_deref(), self.is_sqlite())) {
+        let needle = Needle::new(lq.q.as_deref(), self.is_sqlite());
+        self.find(lq, needle.as_ref(), plan).await
+    }
+
+    /// The page by `plan`, where the search can take it (the trigram index on SQLite).
+    async fn find(
+        &self,
+        lq: &ListQuery,
+        needle: Option<&Needle>,
+        plan: SearchPlan,
+    ) -> Result<Vec<ConversationRow>> {
+        match (plan, needle) {
             (SearchPlan::Index, Some(Needle::Trigram { phrase, .. })) => {
-                self.sorted_matches(lq, &phrase).await
+                self.sorted_matches(lq, phrase).await
             }
-            (SearchPlan::Walk { window }, Some(Needle::Trigram { .. })) => {
-                self.walk(lq, window).await
+            (SearchPlan::Walk { window: Some(w) }, Some(n @ Needle::Trigram { .. })) => {
+                self.walk_within(lq, n, w).await
             }
-            (_, Some(Needle::Text(_)) | None) => self.walk(lq, None).await,
+            (_, n) => self.walk(lq, n).await,
         }
     }
 
@@ -248,46 +259,50 @@ impl Store {
         })
     }
 
-    /// The page read in list order, testing each conversation's text, within `window`
-    /// conversations when given.
-    async fn walk(&self, lq: &ListQuery, window: Option<u64>) -> Result<Vec<ConversationRow>> {
+    /// The page read in list order, testing each conversation's text when searching.
+    async fn walk(&self, lq: &ListQuery, needle: Option<&Needle>) -> Result<Vec<ConversationRow>> {
         let conds = conditions(&lq.filter);
-        let needle = Needle::new(lq.q.as_deref(), self.is_sqlite());
         let order = sort_order(lq.sort, lq.desc, self.is_sqlite());
         with_pool!(self, pool => {
-            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations"));
-            match (window, &needle) {
-                (Some(w), Some(needle)) => {
-                    // Only the few rows of the page are read whole; the window reads the sort
-                    // key and the text.
-                    qb.push(format_args!(
-                        " WHERE ord IN (SELECT ord FROM (SELECT ord, {c}, search_text FROM conversations WHERE 1 = 1",
-                        c = order.column
-                    ));
-                    push_conditions(&mut qb, &conds);
-                    qb.push(format_args!(" ORDER BY {} LIMIT ", order.sql))
-                        .push_bind(w.min(i64::MAX as u64) as i64)
-                        .push(") AS walked WHERE 1 = 1");
-                    push_contains(&mut qb, needle.text());
-                    // No ORDER BY here: SQLite runs the window as a co-routine whose rows come
-                    // in its order, so the page stops the walk as soon as it is full; ordering
-                    // again would read the whole window first (4x slower measured). The
-                    // property tests hold this to the shared list's order.
-                    push_page(&mut qb, lq);
-                    qb.push(")");
-                }
-                _ => {
-                    qb.push(" WHERE 1 = 1");
-                    push_conditions(&mut qb, &conds);
-                    if let Some(needle) = &needle {
-                        push_contains(&mut qb, needle.text());
-                    }
-                }
+            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations WHERE 1 = 1"));
+            push_conditions(&mut qb, &conds);
+            if let Some(needle) = needle {
+                push_contains(&mut qb, needle.text());
             }
             qb.push(format_args!(" ORDER BY {}", order.sql));
-            if window.is_none() || needle.is_none() {
-                push_page(&mut qb, lq);
-            }
+            push_page(&mut qb, lq);
+            let rows = qb.build().fetch_all(pool).await?;
+            rows.iter().map(|r| to_row(r).map(|(_, row)| row)).collect()
+        })
+    }
+
+    /// The rows of the page found within the first `window` conversations in list order
+    /// (SQLite): only they are read whole, the window reads the sort key and the text.
+    async fn walk_within(
+        &self,
+        lq: &ListQuery,
+        needle: &Needle,
+        window: u64,
+    ) -> Result<Vec<ConversationRow>> {
+        let conds = conditions(&lq.filter);
+        let order = sort_order(lq.sort, lq.desc, self.is_sqlite());
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!(
+                "SELECT {ROW_COLUMNS} FROM conversations WHERE ord IN (SELECT ord FROM \
+                 (SELECT ord, {c}, search_text FROM conversations WHERE 1 = 1",
+                c = order.column
+            ));
+            push_conditions(&mut qb, &conds);
+            qb.push(format_args!(" ORDER BY {} LIMIT ", order.sql))
+                .push_bind(window.min(i64::MAX as u64) as i64)
+                .push(") AS walked WHERE 1 = 1");
+            push_contains(&mut qb, needle.text());
+            // No ORDER BY here: SQLite runs the window as a co-routine whose rows come in its
+            // order, so the page stops the walk as soon as it is full; ordering again would read
+            // the whole window first (4x slower measured). The property tests hold this to the
+            // shared list's order.
+            push_page(&mut qb, lq);
+            qb.push(format_args!(") ORDER BY {}", order.sql));
             let rows = qb.build().fetch_all(pool).await?;
             rows.iter().map(|r| to_row(r).map(|(_, row)| row)).collect()
         })
