@@ -108,14 +108,14 @@ pub fn apply_ai(
     let known: Vec<f64> = scores.iter().flatten().copied().collect();
     summary.sentiment = counts;
     summary.status = crate::AnalysisStatus::Complete;
-    summary.analysis = Analysis {
+    summary.set_analysis(Analysis {
         analyzer: analyzer.to_owned(),
         avg_sentiment: (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64),
         satisfaction_score: Some(ai.satisfaction_score),
         satisfaction_confidence: Some(ai.satisfaction_confidence),
         first_contact_resolution: ai.first_contact_resolution,
         topics: ai.topics.clone(),
-    };
+    });
 }
 
 /// [`apply_ai`] on a whole conversation (its messages' scores updated in place).

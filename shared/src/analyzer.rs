@@ -346,7 +346,7 @@ impl BuiltinAnalyzer {
             .collect();
         let avg_sentiment =
             (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
-        summary.analysis = Analysis {
+        summary.set_analysis(Analysis {
             analyzer: BUILTIN.to_owned(),
             avg_sentiment,
             satisfaction_score: verdict.map(|v| v.satisfaction),
@@ -357,7 +357,7 @@ impl BuiltinAnalyzer {
             } else {
                 rank_topics(&self.taxonomy, hits)
             },
-        };
+        });
     }
 
     /// The signal bits of one text; counts its topic keywords into `topic_hits`.

@@ -220,10 +220,13 @@ pub struct Summary {
     pub turns: Vec<Turn>,
     /// Customer messages by sentiment class.
     pub sentiment: SentimentCounts,
-    /// The analysis in place.
+    /// The analysis in place: the review's judgement where a review stands in.
     pub analysis: Analysis,
     /// Where the analysis stands.
     pub status: AnalysisStatus,
+    /// A person's review, with the analyzer's analysis it stands in for.
+    #[serde(default)]
+    pub review: Option<crate::review::Reviewed>,
 }
 
 impl Summary {

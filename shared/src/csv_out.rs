@@ -95,6 +95,11 @@ pub const CONVERSATION_COLUMNS: &[&str] = &[
     "agents",
     "analyzer",
     "analysis_status",
+    "reviewed",
+    "review_note",
+    "analyzer_satisfaction_score",
+    "analyzer_first_contact_resolution",
+    "analyzer_topics",
     "definitions",
 ];
 
@@ -138,6 +143,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// The cells of one conversations-CSV row.
 pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
+    let j = r.analyzer_judgement.as_ref();
     vec![
         text_cell(&r.fb_chat_id),
         r.total_messages.to_string(),
@@ -158,6 +164,11 @@ pub fn conversation_cells(r: &ConversationRecord) -> Vec<String> {
         text_cell(&r.agents.join("; ")),
         r.analyzer.clone(),
         r.analysis_status.clone(),
+        r.reviewed.to_string(),
+        text_cell(r.review_note.as_deref().unwrap_or_default()),
+        opt(j.and_then(|j| j.satisfaction_score)),
+        opt_bool(j.and_then(|j| j.first_contact_resolution)),
+        text_cell(&j.map(|j| j.topics.join("; ")).unwrap_or_default()),
         DEFINITIONS_VERSION.to_owned(),
     ]
 }

@@ -58,22 +58,37 @@ pub fn canonical_topic(label: &str) -> String {
     canonical.to_owned()
 }
 
-/// One conversation's reference label.
+/// One conversation's reference label, or a person's review of it (the same format).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Label {
     /// 1..=5 at the end of the conversation.
     pub satisfaction: u8,
     /// Solved on first contact; null when there was no actual issue.
     pub fcr: Option<bool>,
     /// 1-3 of [`LABEL_TOPICS`].
+    #[serde(default)]
     pub topics: Vec<String>,
-    /// The customer's overall tone, -1..1.
-    pub customer_sentiment: f64,
-    /// `en`, `sw` or `mixed`.
-    pub language: String,
+    /// The customer's overall tone, -1..1 (a review may leave it out).
+    #[serde(default)]
+    pub customer_sentiment: Option<f64>,
+    /// `en`, `sw` or `mixed` (a review may leave it out).
+    #[serde(default)]
+    pub language: Option<String>,
     /// What happened, in one sentence.
     #[serde(default)]
     pub note: String,
+    /// Whether the conversation was drawn at random (only such reviews measure an analyzer
+    /// without bias); a labels file without the field is taken as a random sample.
+    #[serde(default)]
+    pub sampled: Option<bool>,
+}
+
+impl Label {
+    /// Whether the label counts in the agreement and the corrected estimates.
+    pub fn is_sampled(&self) -> bool {
+        self.sampled.unwrap_or(true)
+    }
 }
 
 /// Reference labels by chat id.
@@ -89,10 +104,9 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Labels, String> {
                 l.satisfaction
             ));
         }
-        if !(-1.0..=1.0).contains(&l.customer_sentiment) {
+        if let Some(v) = l.customer_sentiment.filter(|v| !(-1.0..=1.0).contains(v)) {
             return Err(format!(
-                "labels: chat {id:?}: customer_sentiment {} is not in -1..1",
-                l.customer_sentiment
+                "labels: chat {id:?}: customer_sentiment {v} is not in -1..1"
             ));
         }
     }
@@ -302,7 +316,7 @@ pub fn evaluate(labels: &Labels, predictions: &Predictions) -> Evaluation {
     let mut languages: BTreeMap<String, Vec<(&Label, &Prediction)>> = BTreeMap::new();
     for &(l, p) in &pairs {
         languages
-            .entry(l.language.clone())
+            .entry(l.language.clone().unwrap_or_else(|| "unknown".to_owned()))
             .or_default()
             .push((l, p));
     }
@@ -347,7 +361,7 @@ fn scores(pairs: &[(&Label, &Prediction)]) -> Scores {
     let labelled_fcr: Vec<bool> = pairs.iter().filter_map(|(l, _)| l.fcr).collect();
     let sentiment: Vec<(f64, f64)> = pairs
         .iter()
-        .map(|(l, p)| (p.sentiment.unwrap_or(0.0), l.customer_sentiment))
+        .filter_map(|(l, p)| Some((p.sentiment.unwrap_or(0.0), l.customer_sentiment?)))
         .collect();
     Scores {
         n: pairs.len(),
@@ -678,9 +692,10 @@ mod tests {
                         satisfaction: 3,
                         fcr: None,
                         topics: vec![t.to_owned()],
-                        customer_sentiment: 0.0,
-                        language: "en".into(),
+                        customer_sentiment: Some(0.0),
+                        language: Some("en".into()),
                         note: String::new(),
+                        sampled: None,
                     },
                 )
             })

@@ -52,6 +52,31 @@ pub struct ConversationRecord {
     pub analyzer: String,
     /// `complete`, `pending` or `failed`.
     pub analysis_status: String,
+    /// Whether a person's review stands in for the analyzer's judgement.
+    pub reviewed: bool,
+    /// The review's note.
+    pub review_note: Option<String>,
+    /// Whether the review is of a randomly drawn conversation.
+    pub review_sampled: Option<bool>,
+    /// Under a review: what the analyzer said (`analyzer`, satisfaction, FCR, topics).
+    pub analyzer_judgement: Option<AnalyzerJudgement>,
+}
+
+/// The analyzer's own judgement of a reviewed conversation, shown beside the review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyzerJudgement {
+    /// `builtin`, `gemini:<model>` or `openai:<model>`.
+    pub analyzer: String,
+    /// 1..=5.
+    pub satisfaction_score: Option<u8>,
+    /// 0..=1.
+    #[serde(serialize_with = "round::opt4")]
+    pub satisfaction_confidence: Option<f64>,
+    /// First-contact resolution.
+    pub first_contact_resolution: Option<bool>,
+    /// Topic labels.
+    pub topics: Vec<String>,
 }
 
 impl From<&Summary> for ConversationRecord {
@@ -77,6 +102,16 @@ impl From<&Summary> for ConversationRecord {
             segments: s.segments,
             analyzer: a.analyzer.clone(),
             analysis_status: s.status.as_str().to_owned(),
+            reviewed: s.review.is_some(),
+            review_note: s.review.as_ref().map(|r| r.label.note.clone()),
+            review_sampled: s.review.as_ref().map(|r| r.label.is_sampled()),
+            analyzer_judgement: s.review.as_ref().map(|r| AnalyzerJudgement {
+                analyzer: r.analyzer.analyzer.clone(),
+                satisfaction_score: r.analyzer.satisfaction_score,
+                satisfaction_confidence: r.analyzer.satisfaction_confidence,
+                first_contact_resolution: r.analyzer.first_contact_resolution,
+                topics: r.analyzer.topics.clone(),
+            }),
         }
     }
 }

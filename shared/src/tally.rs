@@ -201,11 +201,16 @@ pub struct Outcomes {
 impl Outcomes {
     fn add(&mut self, s: &Summary, sign: i64) {
         self.conversations += sign;
-        if let Some(score) = s.analysis.satisfaction_score {
+        self.judged(&s.analysis, sign);
+    }
+
+    /// Counts (or with `sign` -1 takes away) one analysis's score and FCR, not a conversation.
+    pub fn judged(&mut self, a: &crate::Analysis, sign: i64) {
+        if let Some(score) = a.satisfaction_score {
             self.scored += sign;
             self.satisfied += sign * i64::from(satisfied(score));
         }
-        if let Some(f) = s.analysis.first_contact_resolution {
+        if let Some(f) = a.first_contact_resolution {
             self.fcr_valued += sign;
             self.fcr_true += sign * i64::from(f);
         }
