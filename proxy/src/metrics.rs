@@ -14,8 +14,8 @@ use powerpulse_shared::{AgentRow, DailyRow, Filter, MetricsReport};
 
 use crate::store::{Result, Slices, Store};
 
-/// Dataset metrics over the conversations `f` selects.
-pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
+/// The tally of the conversations `f` selects: rollups where they cover it, summaries elsewhere.
+pub async fn tally(store: &Store, f: &Filter) -> Result<Tally> {
     let mut tally = Tally::default();
     let range = f.time_range();
     let rest = match Slice::of(f) {
@@ -39,8 +39,13 @@ pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
             .each_summary(f, from, to, |s| tally.add(&s, 1))
             .await?;
     }
+    Ok(tally)
+}
+
+/// Dataset metrics over the conversations `f` selects.
+pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
     Ok(report(
-        tally,
+        tally(store, f).await?,
         f,
         store.filtered_totals().await?,
         store.last_updated().await?,

@@ -6,7 +6,8 @@ use std::process::Command;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-use crate::server::binary;
+use crate::postgres::Postgres;
+use crate::server::{binary, ServerOptions};
 
 /// A client with a generous timeout.
 pub fn client() -> reqwest::Client {
@@ -122,4 +123,48 @@ pub async fn wait_job(base: &str, id: &str, timeout: std::time::Duration) -> Val
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Where a check's server keeps its data.
+#[derive(Clone, Copy)]
+pub enum Backend<'a> {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database in a throwaway PostgreSQL cluster.
+    Postgres(&'a Postgres),
+}
+
+impl Backend<'_> {
+    /// Server options with a fresh store named `name`.
+    pub fn options(&self, name: &str) -> ServerOptions {
+        match self {
+            Backend::Sqlite => ServerOptions::default(),
+            Backend::Postgres(pg) => ServerOptions::db(&pg.database(name)),
+        }
+    }
+}
+
+/// Each check is its own test on each backend, so one failure does not hide the others; a
+/// PostgreSQL check starts its own throwaway cluster.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check($crate::api::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(pg) = $crate::postgres::Postgres::start() else { return };
+                    super::$check($crate::api::Backend::Postgres(&pg)).await;
+                }
+            )+
+        }
+    };
 }

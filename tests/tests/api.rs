@@ -7,28 +7,14 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use powerpulse_e2e::api::{cli, cli_metrics, client, get_json, upload, without_last_updated};
+use powerpulse_e2e::api::{
+    cli, cli_metrics, client, get_json, upload, without_last_updated, Backend,
+};
 use powerpulse_e2e::in_process::InProcess;
-use powerpulse_e2e::postgres::Postgres;
-use powerpulse_e2e::server::{binary, Server, ServerOptions};
+use powerpulse_e2e::on_both_backends;
+use powerpulse_e2e::server::{binary, Server};
 use powerpulse_e2e::{export, TempDir};
 use serde_json::Value;
-
-/// Where a check's server keeps its data.
-#[derive(Clone, Copy)]
-enum Backend<'a> {
-    Sqlite,
-    Postgres(&'a Postgres),
-}
-
-impl Backend<'_> {
-    fn options(&self, name: &str) -> ServerOptions {
-        match self {
-            Backend::Sqlite => ServerOptions::default(),
-            Backend::Postgres(pg) => ServerOptions::db(&pg.database(name)),
-        }
-    }
-}
 
 /// A generated export on disk, and its bytes.
 struct Sample {
@@ -1157,30 +1143,6 @@ async fn stops_gracefully_and_healthcheck_reports(b: Backend<'_>) {
     let out = hc(&s.url);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unhealthy"));
-}
-
-/// Each check is its own test on each backend, so one failure does not hide the others; a
-/// PostgreSQL check starts its own throwaway cluster.
-macro_rules! on_both_backends {
-    ($($check:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(super::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    let Some(pg) = super::Postgres::start() else { return };
-                    super::$check(super::Backend::Postgres(&pg)).await;
-                }
-            )+
-        }
-    };
 }
 
 on_both_backends!(

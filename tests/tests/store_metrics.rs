@@ -1,6 +1,6 @@
 //! The store's rollups give exactly the shared crate's figures: after each step of a store's
 //! life (an upload queued for the AI, AI results and failures, a forced re-upload that changes
-//! and moves conversations, a cancel, a store whose rollups are rebuilt from its conversations),
+//! and moves conversations, reviews put in place and taken back, a cancel, a store whose rollups are rebuilt from its conversations),
 //! for random filters, `/api/metrics`, `/api/metrics/daily` and `/api/metrics/agents` as the
 //! server computes them equal `compute_metrics`, `daily_metrics` and `agent_metrics` over the
 //! stored summaries, on SQLite and PostgreSQL.
@@ -10,6 +10,7 @@ use powerpulse::store::{IngestRequest, JobStats, Store, StoredAnalysis};
 use powerpulse_e2e::filters::filter_params;
 use powerpulse_e2e::postgres::Postgres;
 use powerpulse_e2e::{export, ingest_request, skip, TempDir};
+use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, AnalysisStatus, Dataset, Filter, FilterParams,
     Summary,
@@ -18,6 +19,23 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 
 const AI: &str = "openai:gpt-test";
+
+/// A varied review.
+fn review(i: usize) -> Label {
+    Label {
+        satisfaction: (i % 5) as u8 + 1,
+        fcr: [Some(true), Some(false), None][i % 3],
+        topics: if i.is_multiple_of(2) {
+            vec!["billing".into()]
+        } else {
+            vec!["outage".into(), "meter".into()]
+        },
+        customer_sentiment: None,
+        language: None,
+        note: format!("review {i}"),
+        sampled: Some(i.is_multiple_of(2)),
+    }
+}
 
 fn request(d: &Dataset, force: bool, ai: bool) -> IngestRequest {
     ingest_request(d, force, ai.then_some(AI))
@@ -110,9 +128,18 @@ async fn check_step(store: &Store, step: &str, cases: u32) {
 }
 
 /// The AI's verdicts on claimed conversations: a varied analysis for most, a failure for some.
-async fn judge(store: &Store, job: &str, n: i64) {
+/// With `review_midway`, the first claimed conversation is reviewed while the AI reads it (its
+/// chat id is returned).
+async fn judge(store: &Store, job: &str, n: i64, review_midway: bool) -> Option<String> {
     let ids = store.claim_items(job, "w1", n).await.expect("claims");
     let claimed = store.load_claimed(&ids).await.expect("loads");
+    let midway = review_midway.then(|| claimed[0].chat_id.clone());
+    if let Some(id) = &midway {
+        store
+            .set_reviews(&[(id.clone(), Some(review(1)))])
+            .await
+            .expect("a review is written");
+    }
     let (mut done, mut failed) = (Vec::new(), Vec::new());
     for (i, item) in claimed.into_iter().enumerate() {
         if i % 7 == 3 {
@@ -120,7 +147,7 @@ async fn judge(store: &Store, job: &str, n: i64) {
             continue;
         }
         let mut summary = item.summary;
-        let a = &mut summary.analysis;
+        let mut a = summary.analyzer_analysis().clone();
         a.analyzer = AI.into();
         a.satisfaction_score = (i % 6 != 0).then_some((i % 5) as u8 + 1);
         a.first_contact_resolution = [None, Some(true), Some(false)][i % 3];
@@ -131,6 +158,8 @@ async fn judge(store: &Store, job: &str, n: i64) {
             2 => vec!["outage".into(), "tokens".into()],
             _ => vec!["meter".into()],
         };
+        // As the job worker does: under a review the AI's analysis goes beside it.
+        summary.set_analysis(a);
         done.push(StoredAnalysis {
             chat_id: item.chat_id,
             summary,
@@ -142,6 +171,7 @@ async fn judge(store: &Store, job: &str, n: i64) {
         .complete_items(job, "w1", &done, &failed, JobStats::default())
         .await
         .expect("results are written");
+    midway
 }
 
 async fn life(url: &str) {
@@ -156,12 +186,63 @@ async fn life(url: &str) {
         .expect("an AI job is queued");
     check_step(&store, "pending upload", 16).await;
 
-    judge(&store, &job, 150).await;
+    // Reviews on every ninth conversation (some of them in the AI's job), one taken back.
+    let reviewed: Vec<String> = summaries(&store)
+        .await
+        .iter()
+        .step_by(9)
+        .map(|s| s.chat_id.clone())
+        .collect();
+    let reviews: Vec<(String, Option<Label>)> = reviewed
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), Some(review(i))))
+        .collect();
+    let change = store
+        .set_reviews(&reviews)
+        .await
+        .expect("reviews are written");
+    assert_eq!(change.changed.len(), reviewed.len());
+    store
+        .set_reviews(&[(reviewed[0].clone(), None)])
+        .await
+        .expect("a review is taken back");
+    let mut kept = reviewed[1..].to_vec();
+    check_step(&store, "reviews", 16).await;
+
+    let midway = judge(&store, &job, 150, true)
+        .await
+        .expect("reviewed midway");
     let judged = summaries(&store).await;
     let count = |status: AnalysisStatus| judged.iter().filter(|s| s.status == status).count();
     assert!(judged.iter().filter(|s| s.analysis.analyzer == AI).count() > 100);
     assert!(count(AnalysisStatus::Failed) > 10 && count(AnalysisStatus::Pending) > 50);
     check_step(&store, "AI results", 24).await;
+    let s = judged.iter().find(|s| s.chat_id == midway).unwrap();
+    assert_eq!(
+        (
+            s.analysis.analyzer.as_str(),
+            s.analyzer_analysis().analyzer.as_str()
+        ),
+        ("review", AI),
+        "a review made while the AI read the conversation stays, the AI's result beside it"
+    );
+    kept.retain(|id| *id != midway);
+    let under_review = |all: &[Summary]| {
+        all.iter()
+            .filter(|s| kept.contains(&s.chat_id))
+            .map(|s| {
+                assert_eq!(s.analysis.analyzer, "review", "{}", s.chat_id);
+                s.analyzer_analysis().analyzer.clone()
+            })
+            .collect::<Vec<_>>()
+    };
+    let analyzers = under_review(&judged);
+    assert_eq!(analyzers.len(), kept.len(), "every review stays in place");
+    assert!(
+        analyzers.iter().any(|a| a == AI),
+        "AI results of reviewed conversations go beside their reviews: {analyzers:?}"
+    );
 
     store.cancel_job(&job).await.expect("cancels");
     let left = summaries(&store).await;
@@ -176,7 +257,12 @@ async fn life(url: &str) {
         .job_id
         .expect("a second AI job is queued");
     check_step(&store, "forced re-upload", 24).await;
-    judge(&store, &job, 80).await;
+    assert_eq!(
+        under_review(&summaries(&store).await).len(),
+        kept.len(),
+        "reviews outlive a forced re-upload that changes their conversations"
+    );
+    judge(&store, &job, 80, false).await;
     check_step(&store, "AI results on the new content", 16).await;
 
     // A store from before the rollups: they are built from its conversations when it opens.

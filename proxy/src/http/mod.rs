@@ -8,6 +8,7 @@ pub mod error;
 mod health;
 mod jobs;
 mod metrics;
+mod reviews;
 mod static_files;
 mod upload;
 
@@ -100,6 +101,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(utoipa_axum::routes!(metrics::agents))
         .routes(utoipa_axum::routes!(conversations::list))
         .routes(utoipa_axum::routes!(conversations::get_one))
+        .routes(utoipa_axum::routes!(
+            reviews::put_review,
+            reviews::delete_review
+        ))
+        .routes(utoipa_axum::routes!(
+            reviews::list_reviews,
+            reviews::import_reviews
+        ))
+        .routes(utoipa_axum::routes!(reviews::evaluation))
         .routes(utoipa_axum::routes!(download::download))
         .routes(utoipa_axum::routes!(jobs::get_job, jobs::cancel_job))
         .routes(utoipa_axum::routes!(jobs::progress))
@@ -149,7 +159,7 @@ pub fn app(state: AppState) -> Router {
         };
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(Duration::from_secs(3600))
     };

@@ -2,8 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::search_text;
-use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message};
+use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message, Summary};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::rollups::{apply_delta, Delta};
@@ -94,6 +95,8 @@ struct Plan<'a> {
     retry_failed: Vec<&'a str>,
     /// Conversations left as stored.
     skipped: u64,
+    /// The reviews of replaced conversations: their new versions keep them.
+    reviews: HashMap<String, Label>,
 }
 
 /// The (value, chat id) pairs of a per-conversation list (agents, topics), each once.
@@ -122,8 +125,27 @@ impl<'a> Plan<'a> {
             .count() as i64
     }
 
-    /// Decides what to write; new conversations take positions from `first_ord` on.
-    fn of(req: &'a IngestRequest, existing: &Existing, first_ord: i64) -> Plan<'a> {
+    /// The stored chats an upload replaces (changed content, or forced).
+    fn replacing(req: &'a IngestRequest, existing: &Existing) -> Vec<&'a str> {
+        req.conversations
+            .iter()
+            .filter(|c| {
+                existing
+                    .get(&c.conversation.summary.chat_id)
+                    .is_some_and(|(hash, _)| *hash != c.content_hash || req.force)
+            })
+            .map(|c| c.conversation.summary.chat_id.as_str())
+            .collect()
+    }
+
+    /// Decides what to write; new conversations take positions from `first_ord` on, replaced
+    /// ones keep their `reviews`.
+    fn of(
+        req: &'a IngestRequest,
+        existing: &Existing,
+        first_ord: i64,
+        reviews: HashMap<String, Label>,
+    ) -> Plan<'a> {
         let (mut rows, mut replaced, mut retry_failed, mut skipped) =
             (Vec::new(), Vec::new(), Vec::new(), 0);
         let mut next = first_ord;
@@ -157,15 +179,40 @@ impl<'a> Plan<'a> {
                     .map(move |(i, m)| (id, i, m))
             })
             .collect();
-        Plan {
+        let mut plan = Plan {
             agents: pairs(&rows, |c| &c.summary.agents),
-            topics: pairs(&rows, |c| &c.summary.analysis.topics),
+            topics: Vec::new(),
             rows,
             replaced,
             messages,
             retry_failed,
             skipped,
+            reviews,
+        };
+        let mut seen = HashSet::new();
+        plan.topics = plan
+            .rows
+            .iter()
+            .flat_map(|(c, _)| {
+                let s = plan.summary(c, AnalysisStatus::Complete);
+                s.analysis
+                    .topics
+                    .into_iter()
+                    .map(move |t| (t, s.chat_id.clone()))
+            })
+            .filter(|p| seen.insert(p.clone()))
+            .collect();
+        plan
+    }
+
+    /// A written conversation's summary as stored: its status, and its review in place.
+    fn summary(&self, c: &IngestConversation, status: AnalysisStatus) -> Summary {
+        let mut s = c.conversation.summary.clone();
+        s.status = status;
+        if let Some(label) = self.reviews.get(&s.chat_id) {
+            s.set_review(Some(label.clone()));
         }
+        s
     }
 
     /// What the upload changes in the rollups: stored versions of replaced conversations out,
@@ -183,9 +230,7 @@ impl<'a> Plan<'a> {
             super::stored_summary(json, status)
         };
         for (c, _) in &self.rows {
-            let mut s = c.conversation.summary.clone();
-            s.status = status;
-            delta.count(&s, 1);
+            delta.count(&self.summary(c, status), 1);
         }
         for id in &self.replaced {
             delta.count(&stored(id)?, -1);
@@ -233,6 +278,7 @@ where
 /// One INSERT of conversations (with their positions), replacing stored ones in place.
 fn insert_conversations<DB: Database>(
     req: &IngestRequest,
+    plan: &Plan<'_>,
     rows: &[(&IngestConversation, i64)],
     status: AnalysisStatus,
     now: i64,
@@ -247,8 +293,7 @@ where
 {
     let mut qb = QueryBuilder::new(format!("INSERT INTO conversations ({CONV_COLUMNS}) "));
     qb.push_values(rows, |mut b, (c, ord)| {
-        let mut s = c.conversation.summary.clone();
-        s.status = status;
+        let s = plan.summary(c, status);
         let ix = Indexed::of(&s);
         b.push_bind(s.chat_id.clone())
             .push_bind(*ord)
@@ -352,7 +397,7 @@ where
     let conversations = plan
         .rows
         .chunks(CONV_CHUNK)
-        .map(move |chunk| insert_conversations(req, chunk, status, now, version));
+        .map(move |chunk| insert_conversations(req, plan, chunk, status, now, version));
     let messages = plan.messages.chunks(MSG_CHUNK).map(insert_messages);
     let agents = plan
         .agents
@@ -508,7 +553,17 @@ impl Store {
                 .bind(new_count)
                 .fetch_one(&mut *tx)
                 .await?;
-            let plan = Plan::of(req, &existing, end - new_count);
+            let mut reviews = HashMap::new();
+            for chunk in Plan::replacing(req, &existing).chunks(KEY_CHUNK) {
+                let rows = in_list("SELECT chat_id, body FROM reviews WHERE chat_id IN", chunk)
+                    .build()
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in rows {
+                    reviews.insert(col(&row, "chat_id")?, super::reviews::stored_label(&col::<String, _>(&row, "body")?)?);
+                }
+            }
+            let plan = Plan::of(req, &existing, end - new_count, reviews);
             // Only the chats whose stored version leaves the rollups (replaced, or failed and
             // pending again) need their summary, read before the writes replace it: a repeated
             // upload skips without reading any.

@@ -469,18 +469,21 @@ impl Store {
                     .bind(a.content_hash.clone())
                     .fetch_optional(&mut *tx)
                     .await?;
+                let mut analysed = a.summary.clone();
+                analysed.status = AnalysisStatus::Complete;
                 if let Some(row) = before {
-                    delta.count(&stored(&row)?, -1);
-                    let mut now = a.summary.clone();
-                    now.status = AnalysisStatus::Complete;
-                    delta.count(&now, 1);
+                    let stored = stored(&row)?;
+                    delta.count(&stored, -1);
+                    // A review made while the AI read the conversation stays in place.
+                    analysed.set_review(stored.review.map(|r| r.label));
+                    delta.count(&analysed, 1);
                 }
-                if write_analysis(a, now, version).build().execute(&mut *tx).await?.rows_affected() == 0 {
+                if write_analysis(a, &analysed, now, version).build().execute(&mut *tx).await?.rows_affected() == 0 {
                     // Re-uploaded with other content while the AI read the old one: the new
                     // content keeps its own analysis (and its own job), this result is dropped.
                     continue;
                 }
-                for mut qb in analysis_rows(a) {
+                for mut qb in analysis_rows(a, &analysed) {
                     qb.build().execute(&mut *tx).await?;
                 }
             }
@@ -558,20 +561,25 @@ impl Item<'_> {
 
 /// What an analysis changes in its conversation: the summary and the columns taken from it, only
 /// while the content is the one analysed (no row changes otherwise).
-fn write_analysis<DB: Database>(a: &StoredAnalysis, now: i64, version: i64) -> QueryBuilder<DB>
+fn write_analysis<DB: Database>(
+    a: &StoredAnalysis,
+    analysed: &Summary,
+    now: i64,
+    version: i64,
+) -> QueryBuilder<DB>
 where
     i64: for<'e> Encode<'e, DB> + Type<DB>,
     Option<i64>: for<'e> Encode<'e, DB> + Type<DB>,
     Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
     String: for<'e> Encode<'e, DB> + Type<DB>,
 {
-    let ix = super::Indexed::of(&a.summary);
+    let ix = super::Indexed::of(analysed);
     let mut qb = QueryBuilder::new("UPDATE conversations SET satisfaction_score = ");
     qb.push_bind(ix.satisfaction_score)
         .push(", avg_sentiment = ")
         .push_bind(ix.avg_sentiment)
         .push(", analysis_status = 'complete', ai_error = NULL, summary = ")
-        .push_bind(serde_json::to_string(&a.summary).expect("summaries serialize"))
+        .push_bind(serde_json::to_string(analysed).expect("summaries serialize"))
         .push(", updated_ms = ")
         .push_bind(now)
         .push(", changed_version = ")
@@ -584,24 +592,13 @@ where
 }
 
 /// The rows beside an analysed conversation: its topics, and its customer messages' sentiment.
-fn analysis_rows<DB: Database>(a: &StoredAnalysis) -> Vec<QueryBuilder<DB>>
+fn analysis_rows<DB: Database>(a: &StoredAnalysis, analysed: &Summary) -> Vec<QueryBuilder<DB>>
 where
     i64: for<'e> Encode<'e, DB> + Type<DB>,
     Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
     String: for<'e> Encode<'e, DB> + Type<DB>,
 {
-    let mut out = Vec::new();
-    let mut clear = QueryBuilder::new("DELETE FROM conversation_topics WHERE chat_id = ");
-    clear.push_bind(a.chat_id.clone());
-    out.push(clear);
-    let topics = &a.summary.analysis.topics;
-    if !topics.is_empty() {
-        let mut qb = QueryBuilder::new("INSERT INTO conversation_topics (topic, chat_id) ");
-        qb.push_values(topics, |mut b, t| {
-            b.push_bind(t.clone()).push_bind(a.chat_id.clone());
-        });
-        out.push(qb);
-    }
+    let mut out = super::reviews::topic_rows(&a.chat_id, &analysed.analysis.topics);
     for (seq, score) in &a.sentiments {
         let mut qb = QueryBuilder::new("UPDATE messages SET sentiment = ");
         qb.push_bind(*score)

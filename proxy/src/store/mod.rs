@@ -10,6 +10,7 @@ mod ingest;
 mod jobs;
 mod query;
 mod remote;
+mod reviews;
 mod rollups;
 mod search;
 
@@ -29,6 +30,7 @@ pub use ingest::{IngestConversation, IngestOutcome, IngestRequest};
 pub use jobs::{ClaimedItem, ClaimedMessage, JobRow, JobStats, StoredAnalysis};
 pub use query::{sort_order_sql, ConversationRow, ListQuery, SortKey};
 pub use remote::{RemoteBatchRow, RemoteRequest, RemoteState};
+pub use reviews::ReviewChange;
 pub use rollups::Slices;
 pub use search::{plan, Counting, SearchPlan, Total, COUNT_CAP};
 
