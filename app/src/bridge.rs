@@ -218,13 +218,21 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
             chat_id,
             messages,
             analyzer,
+            review,
+            judgement,
+            topics,
         } => {
             ui.transcript.set(Some(Transcript {
                 chat_id,
                 messages,
                 analyzer,
+                review,
+                judgement,
+                topics,
             }));
         }
+        // Every figure follows the review.
+        Reply::Reviewed { .. } => query(ui, None),
         Reply::Csv { name } => download(&name, &payload),
         Reply::Datasets { datasets, warning } => {
             // The open dataset's description may have changed (an AI analysis, say).

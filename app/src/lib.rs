@@ -20,7 +20,7 @@ use components::charts::{Daily, Heatmap, Histogram, Sentiment, Topics};
 use components::{
     agents::Agents, conversations::Conversations, filters::Filters, header::Header, kpis::Kpis,
 };
-use components::{quality::Quality, transcript::Transcript, upload::Upload};
+use components::{agreement::Agreement, quality::Quality, transcript::Transcript, upload::Upload};
 use state::{ServerInfo, Ui};
 
 /// Asks `/health` what the server offers (nothing, when the page is opened offline).
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Heatmap/>
                     <Quality/>
                 </div>
+                <Agreement/>
                 <Agents/>
                 <Conversations/>
             })}

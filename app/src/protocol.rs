@@ -2,8 +2,11 @@
 //! the header is JSON of these types, the payload an optional `File` or `ArrayBuffer`.
 
 use powerpulse_shared::csv_out::ExportType;
+use powerpulse_shared::estimate::{Queue, ReviewEvaluation};
+use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::{ListPage, ListQuery};
 use powerpulse_shared::metrics::Bucket;
+use powerpulse_shared::records::AnalyzerJudgement;
 use powerpulse_shared::{AgentRow, CleaningReport, DailyRow, Filter, MessageRecord, MetricsReport};
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +31,7 @@ pub struct DatasetMeta {
 
 /// From the page to the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Request {
     /// Start: list the datasets and reopen the last one.
     Init,
@@ -88,6 +91,14 @@ pub enum Request {
     },
     /// Stop the AI analysis.
     AiCancel,
+    /// Put a review in place of the analyzer's judgement of a conversation (`None`: take it
+    /// away), and save the dataset.
+    Review {
+        /// The chat id.
+        chat_id: String,
+        /// The review.
+        review: Option<Label>,
+    },
 }
 
 /// The headline figures unrounded (the metrics report rounds when serialized; the KPI cards'
@@ -152,6 +163,10 @@ pub struct View {
     pub heatmap: Vec<Vec<u64>>,
     /// The conversation list's page.
     pub page: ListPage,
+    /// The analyzer against the reviews in view, and the corrected CSAT and FCR.
+    pub evaluation: ReviewEvaluation,
+    /// What to review next: unreviewed conversations in view, by queue.
+    pub queues: Vec<(Queue, Vec<String>)>,
     /// Milliseconds the worker spent computing this.
     pub compute_ms: f64,
 }
@@ -197,7 +212,7 @@ impl Stage {
 
 /// From the worker to the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Reply {
     /// The worker listens: messages sent before this would have been lost.
     Listening,
@@ -250,6 +265,17 @@ pub enum Reply {
         messages: Vec<MessageRecord>,
         /// Its analyzer.
         analyzer: String,
+        /// Its review, if it has one.
+        review: Option<Label>,
+        /// What the analyzer said (under a review too).
+        judgement: AnalyzerJudgement,
+        /// The topics a review may name.
+        topics: Vec<String>,
+    },
+    /// A review was saved (or taken away).
+    Reviewed {
+        /// The chat id.
+        chat_id: String,
     },
     /// A CSV file (payload: its bytes).
     Csv {

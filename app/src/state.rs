@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use powerpulse_shared::estimate::Queue;
+use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::{ListPage, ListQuery};
+use powerpulse_shared::records::AnalyzerJudgement;
 use powerpulse_shared::{CleaningReport, Filter, MessageRecord};
 
 use crate::protocol::{DatasetMeta, Facets, Stage, View};
@@ -63,6 +66,12 @@ pub struct Transcript {
     pub messages: Vec<MessageRecord>,
     /// Who analysed it.
     pub analyzer: String,
+    /// Its review, if it has one.
+    pub review: Option<Label>,
+    /// What the analyzer said.
+    pub judgement: AnalyzerJudgement,
+    /// The topics a review may name.
+    pub topics: Vec<String>,
 }
 
 /// All signals of the page; `Copy`, shared through context.
@@ -92,6 +101,8 @@ pub struct Ui {
     pub warning: RwSignal<Option<String>>,
     /// The open transcript.
     pub transcript: RwSignal<Option<Transcript>>,
+    /// The review queue the open transcript came from (`None`: the list).
+    pub queue: RwSignal<Option<Queue>>,
     /// The server.
     pub server: RwSignal<ServerInfo>,
     /// The AI analysis.
@@ -118,6 +129,7 @@ impl Ui {
             error: RwSignal::new(None),
             warning: RwSignal::new(None),
             transcript: RwSignal::new(None),
+            queue: RwSignal::new(None),
             server: RwSignal::new(ServerInfo::default()),
             ai: RwSignal::new(AiState::Idle),
             persisted: RwSignal::new(None),

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversation::{satisfied, Analysis, Summary};
 use crate::evaluate::{canonical_topic, fcr_scores, satisfaction_scores};
+use crate::filters::Filter;
 use crate::tally::Outcomes;
 
 /// Below this many sampled reviews the figures are shown as not yet meaningful.
@@ -220,6 +221,68 @@ pub fn evaluate_reviews<'a>(
     e
 }
 
+/// The evaluation of the conversations `f` selects among `summaries` (the browser holds them
+/// all; the server adds up its rollups instead).
+pub fn evaluate_selected<'a>(
+    summaries: impl Iterator<Item = &'a Summary>,
+    f: &Filter,
+) -> ReviewEvaluation {
+    let range = f.time_range();
+    let mut in_view = Outcomes::default();
+    let mut reviewed = Vec::new();
+    for s in summaries.filter(|s| f.matches(s, range)) {
+        in_view.conversations += 1;
+        in_view.judged(&s.analysis, 1);
+        if s.review.is_some() {
+            reviewed.push(s);
+        }
+    }
+    evaluate_reviews(in_view, reviewed)
+}
+
+/// Which conversations to review next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Queue {
+    /// A random sample: reviews of these measure the analyzer without bias.
+    Sample,
+    /// The ones the analyzer is least confident about (not counted in the estimates).
+    Uncertain,
+}
+
+/// A chat's place in the random sample: FNV-1a of its id, which owes nothing to the content,
+/// so every conversation is equally likely to come early, and the order is the same each time.
+fn sample_rank(chat_id: &str) -> u64 {
+    chat_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Up to `n` unreviewed conversations `f` selects, in the queue's order.
+pub fn queue<'a>(
+    summaries: impl Iterator<Item = &'a Summary>,
+    f: &Filter,
+    kind: Queue,
+    n: usize,
+) -> Vec<String> {
+    let range = f.time_range();
+    let mut open: Vec<&Summary> = summaries
+        .filter(|s| s.review.is_none() && f.matches(s, range))
+        .collect();
+    match kind {
+        Queue::Sample => open.sort_by_key(|s| (sample_rank(&s.chat_id), s.chat_id.clone())),
+        Queue::Uncertain => open.sort_by(|a, b| {
+            let c = |s: &Summary| s.analysis.satisfaction_confidence.unwrap_or(0.0);
+            c(a).total_cmp(&c(b))
+                .then_with(|| a.chat_id.cmp(&b.chat_id))
+        }),
+    }
+    open.into_iter()
+        .take(n)
+        .map(|s| s.chat_id.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +424,29 @@ mod tests {
         assert_eq!(e.topic_hit, Some(1.0));
         assert_eq!(e.n_satisfaction, 24);
         assert!(e.fcr_balanced_accuracy.is_some());
+    }
+
+    #[test]
+    fn the_queues_leave_out_reviewed_conversations_and_keep_their_order() {
+        let mut all: Vec<Summary> = (0..50)
+            .map(|i| Summary {
+                chat_id: format!("c{i}"),
+                analysis: Analysis {
+                    satisfaction_confidence: Some(f64::from(i) / 50.0),
+                    ..Analysis::default()
+                },
+                ..Summary::default()
+            })
+            .collect();
+        all[0].set_review(reviewed((3, None), (3, None), true).review.map(|r| r.label));
+        let f = Filter::default();
+        let sample = queue(all.iter(), &f, Queue::Sample, 10);
+        assert_eq!(sample.len(), 10);
+        assert!(!sample.contains(&"c0".to_owned()));
+        assert_eq!(sample, queue(all.iter().rev(), &f, Queue::Sample, 10));
+        assert_ne!(sample, (1..11).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        let unsure = queue(all.iter(), &f, Queue::Uncertain, 3);
+        assert_eq!(unsure, vec!["c1", "c2", "c3"]);
     }
 
     #[test]

@@ -159,6 +159,11 @@ impl Dataset {
         }
     }
 
+    /// How far the analyzer agrees with the reviews among the conversations `filter` selects.
+    pub fn evaluation(&self, filter: &Filter) -> estimate::ReviewEvaluation {
+        estimate::evaluate_selected(self.summaries(), filter)
+    }
+
     /// Conversation records selected by `filter`, in file order.
     pub fn records(&self, filter: &Filter) -> Vec<ConversationRecord> {
         let range = filter.time_range();

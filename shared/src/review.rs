@@ -56,6 +56,16 @@ pub enum ReviewError {
     Sentiment(f64),
 }
 
+/// The topics a review may name: the taxonomy's labels and [`OTHER`].
+pub fn topic_choices(taxonomy: &Taxonomy) -> Vec<String> {
+    taxonomy
+        .rules
+        .iter()
+        .map(|r| r.label.clone())
+        .chain([OTHER.to_owned()])
+        .collect()
+}
+
 /// Checks a review against the taxonomy in use and returns it with its topics lowercased.
 pub fn checked(mut label: Label, taxonomy: &Taxonomy) -> Result<Label, ReviewError> {
     if !(1..=5).contains(&label.satisfaction) {
@@ -69,19 +79,14 @@ pub fn checked(mut label: Label, taxonomy: &Taxonomy) -> Result<Label, ReviewErr
     if label.note.chars().count() > MAX_NOTE_CHARS {
         return Err(ReviewError::Note);
     }
+    let choices = topic_choices(taxonomy);
     let mut topics: Vec<String> = Vec::with_capacity(label.topics.len());
     for t in &label.topics {
         let t = t.trim().to_lowercase();
-        if t != OTHER && !taxonomy.rules.iter().any(|r| r.label == t) {
+        if !choices.contains(&t) {
             return Err(ReviewError::UnknownTopic {
                 topic: t,
-                known: taxonomy
-                    .rules
-                    .iter()
-                    .map(|r| r.label.as_str())
-                    .chain([OTHER])
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: choices.join(", "),
             });
         }
         if topics.contains(&t) {

@@ -21,6 +21,7 @@
 //! | a bad file: an error that says where, nothing lost | `dashboard_end_to_end` |
 //! | "Analyse with AI": the KPIs and rows become the provider's answers | `analyse_with_ai_through_the_server` |
 //! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
+//! | review a random sample from the keyboard; the figures follow; reviews survive a reload | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -1542,4 +1543,149 @@ async fn a_dropped_file_opens_and_saved_datasets_switch_and_delete() {
         rounded(k) == oracle_kpis
     })
     .await;
+}
+
+/// An attribute of the element with `testid`, once it is on the page.
+async fn attr_of(c: &Client, testid: &str, attr: &str) -> Option<String> {
+    let e = c
+        .find(Locator::Css(&format!("[data-testid='{testid}']")))
+        .await
+        .ok()?;
+    e.attr(attr).await.ok().flatten()
+}
+
+/// Waits until the element with `testid` has `attr` equal to `want`.
+async fn wait_attr(c: &Client, testid: &str, attr: &str, want: &str) {
+    let start = Instant::now();
+    loop {
+        let got = attr_of(c, testid, attr).await;
+        if got.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{testid} {attr}: {got:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The chat id of the open transcript.
+async fn open_chat(c: &Client) -> String {
+    let title = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#transcript-title"))
+        .await
+        .expect("a transcript opens")
+        .text()
+        .await
+        .unwrap();
+    title.trim_start_matches("Conversation ").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
+    if !app_built() {
+        return;
+    }
+    let file = workspace().join("eval/kenya-a.json");
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &file).await;
+    wait_attr(c, "review-counts", "data-reviews", "0").await;
+    c.find(Locator::Css("[data-testid='review-sample']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Five conversations of the random sample, judged with the keyboard only: 2, n, Enter.
+    let mut reviewed = Vec::new();
+    for i in 0..5 {
+        let chat = open_chat(c).await;
+        assert!(!reviewed.contains(&chat), "the queue moves on: {chat}");
+        for key in ["2", "n", "\u{e007}"] {
+            c.active_element()
+                .await
+                .unwrap()
+                .send_keys(key)
+                .await
+                .unwrap();
+        }
+        wait_attr(c, "review-satisfaction", "data-value", "2").await;
+        wait_attr(c, "review-fcr", "data-value", "false").await;
+        let status = c
+            .find(Locator::Css("[data-testid='review-status']"))
+            .await
+            .unwrap();
+        let start = Instant::now();
+        while status.text().await.unwrap() != "reviewed" {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "review {i} saved"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        reviewed.push(chat);
+        wait_attr(c, "review-counts", "data-reviews", &(i + 1).to_string()).await;
+        c.find(Locator::Css("[data-testid='review-next']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap();
+
+    // The figures are the shared crate's with those five reviews in place.
+    let mut d =
+        powerpulse_shared::process(&std::fs::read(&file).unwrap(), &Default::default()).unwrap();
+    for c in d
+        .conversations
+        .iter_mut()
+        .filter(|c| reviewed.contains(&c.summary.chat_id))
+    {
+        c.summary
+            .set_review(Some(powerpulse_shared::evaluate::Label {
+                satisfaction: 2,
+                fcr: Some(false),
+                topics: Vec::new(),
+                customer_sentiment: None,
+                language: None,
+                note: String::new(),
+                sampled: Some(true),
+            }));
+    }
+    let m = d.metrics(&powerpulse_shared::Filter::default());
+    let want = (m.core.csat_percentage, m.core.fcr_percentage);
+    let figures = |k: &[Option<f64>]| (k[2], k[3]);
+    wait_for(
+        c,
+        "the KPIs follow the reviews",
+        Duration::from_secs(20),
+        |k| figures(k) == (Some(want.0), Some(want.1)),
+    )
+    .await;
+    wait_attr(c, "review-counts", "data-sampled", "5").await;
+    assert!(
+        c.find(Locator::Css("[data-testid='agreement-wait']"))
+            .await
+            .is_ok(),
+        "five sampled reviews are too few for figures"
+    );
+
+    // Reloaded: the reviews are still in place, and so are the figures.
+    c.refresh().await.unwrap();
+    wait_for(c, "after reload", Duration::from_secs(30), |k| {
+        figures(k) == (Some(want.0), Some(want.1))
+    })
+    .await;
+    wait_attr(c, "review-counts", "data-reviews", "5").await;
 }

@@ -39,7 +39,10 @@ pub fn Conversations() -> impl IntoView {
             </th>
         }
     };
-    let open = move |chat_id: String| bridge::send(&Request::Transcript { chat_id }, None);
+    let open = move |chat_id: String| {
+        ui.queue.set(None);
+        bridge::send(&Request::Transcript { chat_id }, None)
+    };
     let pages = move || {
         ui.page.with(|p| {
             p.as_ref()

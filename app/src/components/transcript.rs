@@ -1,9 +1,18 @@
-//! One conversation's transcript: roles, times, reply gaps, sentiment.
+//! One conversation's transcript: roles, times, reply gaps, sentiment, and its review form.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
+use crate::components::review::{Draft, ReviewForm};
 use crate::format;
 use crate::state::Ui;
+
+/// Whether a key went to a text field (where 1-5, y, n and Enter are typing, not choices).
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| matches!(i.type_().as_str(), "text" | "search"))
+}
 
 /// The transcript dialog.
 #[component]
@@ -15,6 +24,8 @@ pub fn Transcript() -> impl IntoView {
             // `autofocus` does nothing on an element added after the page loaded: focus the
             // Close button once it is in the page, so Escape and Tab work inside the dialog.
             let close_button = NodeRef::<leptos::html::Button>::new();
+            let draft = Draft::of(&t);
+            let (t_keys, t_form) = (t.clone(), t.clone());
             Effect::new(move |_| {
                 if let Some(b) = close_button.get() {
                     let _ = b.focus();
@@ -24,7 +35,16 @@ pub fn Transcript() -> impl IntoView {
             <div class="overlay" on:click=move |_| close()>
                 <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="transcript-title" data-testid="transcript"
                     on:click=|ev| ev.stop_propagation()
-                    on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Escape" { close() }>
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            close()
+                        } else if !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key()
+                            && (!typing(&ev) || ev.key() == "Enter")
+                            && draft.key(&ev.key(), &t_keys, ui)
+                        {
+                            ev.prevent_default();
+                        }
+                    }>
                     <div class="dialog-head">
                         <h2 id="transcript-title">{format!("Conversation {}", t.chat_id)}</h2>
                         <span class="muted">{format!("analysed by {}", t.analyzer)}</span>
@@ -50,6 +70,7 @@ pub fn Transcript() -> impl IntoView {
                             }
                         }).collect_view()}
                     </ol>
+                    <ReviewForm transcript=t_form draft=draft/>
                 </div>
             </div>
         }})}

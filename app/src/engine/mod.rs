@@ -9,11 +9,14 @@ mod ai;
 mod storage;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
+use powerpulse_shared::estimate::{queue, Queue};
+use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
+use powerpulse_shared::review::{checked, topic_choices};
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, process, Dataset, Filter, MessageRecord,
-    Options, BUILTIN,
+    Options, Taxonomy, BUILTIN,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -135,6 +138,9 @@ fn new_id() -> String {
     )
 }
 
+/// Conversations each review queue offers at a time.
+const QUEUE_LEN: usize = 50;
+
 fn view(d: &Dataset, filter: &Filter, list: &powerpulse_shared::list::ListQuery) -> View {
     let t = now();
     let metrics = compute_metrics(d.summaries(), filter, d.report.filtered, None);
@@ -150,6 +156,11 @@ fn view(d: &Dataset, filter: &Filter, list: &powerpulse_shared::list::ListQuery)
         histogram: reply_gap_histogram(d.summaries(), filter),
         heatmap,
         page: list_page(&d.conversations, filter, list),
+        evaluation: d.evaluation(filter),
+        queues: [Queue::Sample, Queue::Uncertain]
+            .into_iter()
+            .map(|k| (k, queue(d.summaries(), filter, k, QUEUE_LEN)))
+            .collect(),
         compute_ms: now() - t,
     }
 }
@@ -218,6 +229,43 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
                 a.abort();
             }
         }
+        Request::Review { chat_id, review } => set_review(&engine, chat_id, review).await,
+    }
+}
+
+/// Puts a review in place (checked against the taxonomy), saves the dataset, and tells the
+/// page, which redraws; a bad review changes nothing.
+async fn set_review(engine: &Shared, chat_id: String, review: Option<Label>) {
+    let outcome = {
+        let mut e = engine.borrow_mut();
+        let Some(o) = e.open.as_mut() else {
+            return error(0, "no dataset is open");
+        };
+        let review = match review.map(|l| checked(l, &Taxonomy::default())) {
+            Some(Err(err)) => return error(0, format!("review of {chat_id}: {err}")),
+            Some(Ok(l)) => Some(l),
+            None => None,
+        };
+        match o
+            .dataset
+            .conversations
+            .iter_mut()
+            .find(|c| c.summary.chat_id == chat_id)
+        {
+            Some(c) => {
+                c.summary.set_review(review);
+                Ok(transcript(o, &chat_id))
+            }
+            None => Err(format!("no conversation {chat_id}")),
+        }
+    };
+    match outcome {
+        Ok(t) => {
+            post(&Reply::Reviewed { chat_id }, None);
+            post(&t, None);
+            persist(engine).await;
+        }
+        Err(e) => error(0, e),
     }
 }
 
@@ -316,11 +364,23 @@ fn transcript(o: &Open, chat_id: &str) -> Reply {
         .iter()
         .find(|c| c.summary.chat_id == chat_id)
     {
-        Some(c) => Reply::Transcript {
-            chat_id: chat_id.to_owned(),
-            messages: MessageRecord::of(c).collect(),
-            analyzer: c.summary.analysis.analyzer.clone(),
-        },
+        Some(c) => {
+            let a = c.summary.analyzer_analysis();
+            Reply::Transcript {
+                chat_id: chat_id.to_owned(),
+                messages: MessageRecord::of(c).collect(),
+                analyzer: c.summary.analysis.analyzer.clone(),
+                review: c.summary.review.as_ref().map(|r| r.label.clone()),
+                judgement: powerpulse_shared::records::AnalyzerJudgement {
+                    analyzer: a.analyzer.clone(),
+                    satisfaction_score: a.satisfaction_score,
+                    satisfaction_confidence: a.satisfaction_confidence,
+                    first_contact_resolution: a.first_contact_resolution,
+                    topics: a.topics.clone(),
+                },
+                topics: topic_choices(&Taxonomy::default()),
+            }
+        }
         None => Reply::Error {
             seq: 0,
             message: format!("no conversation {chat_id}"),
