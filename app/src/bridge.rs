@@ -153,7 +153,11 @@ fn download(name: &str, bytes: &JsValue) {
     let parts = Array::new();
     parts.push(&Uint8Array::new(bytes));
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("text/csv;charset=utf-8");
+    opts.set_type(if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/csv;charset=utf-8"
+    });
     let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
         return;
     };
@@ -233,7 +237,18 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
         }
         // Every figure follows the review.
         Reply::Reviewed { .. } => query(ui, None),
-        Reply::Csv { name } => download(&name, &payload),
+        Reply::ReviewsImported { applied, unknown } => {
+            ui.notice.set(Some(format!(
+                "{applied} reviews imported{}",
+                if unknown > 0 {
+                    format!(", {unknown} of chats not in this dataset left out")
+                } else {
+                    String::new()
+                }
+            )));
+            query(ui, None);
+        }
+        Reply::File { name } => download(&name, &payload),
         Reply::Datasets { datasets, warning } => {
             // The open dataset's description may have changed (an AI analysis, say).
             if let Some(cur) = ui.current.get_untracked() {

@@ -43,6 +43,15 @@ pub fn time(s: &str) -> String {
         .unwrap_or_else(|| s.to_owned())
 }
 
+/// A day as the charts label it, `12 Aug` (chrono's `%d %b`, without its pattern machinery).
+pub fn day_month(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!("{:02} {}", d.day(), MONTHS[d.month0() as usize])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +66,9 @@ mod tests {
         assert_eq!(minutes(None), "n/a");
         assert_eq!(pct(83.333), "83.3%");
         assert_eq!(time("2025-08-12T10:04:00.000Z"), "2025-08-12 10:04");
+        for (y, m, d) in [(2025, 8, 2), (2024, 12, 31), (2026, 1, 10)] {
+            let day = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(day_month(day), day.format("%d %b").to_string());
+        }
     }
 }

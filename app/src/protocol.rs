@@ -91,6 +91,10 @@ pub enum Request {
     },
     /// Stop the AI analysis.
     AiCancel,
+    /// The dataset's reviews as a labels file (the answer is a `File`).
+    ExportReviews,
+    /// Put the reviews of a labels file (the payload is the `File`) in place, all or none.
+    ImportReviews,
     /// Put a review in place of the analyzer's judgement of a conversation (`None`: take it
     /// away), and save the dataset.
     Review {
@@ -277,8 +281,15 @@ pub enum Reply {
         /// The chat id.
         chat_id: String,
     },
-    /// A CSV file (payload: its bytes).
-    Csv {
+    /// A labels file was imported.
+    ReviewsImported {
+        /// Reviews put in place.
+        applied: usize,
+        /// Labels of chats the dataset does not hold (left out).
+        unknown: usize,
+    },
+    /// A file to download (payload: its bytes).
+    File {
         /// The file name.
         name: String,
     },

@@ -101,6 +101,8 @@ pub struct Ui {
     pub warning: RwSignal<Option<String>>,
     /// The open transcript.
     pub transcript: RwSignal<Option<Transcript>>,
+    /// What the last import of reviews did.
+    pub notice: RwSignal<Option<String>>,
     /// The review queue the open transcript came from (`None`: the list).
     pub queue: RwSignal<Option<Queue>>,
     /// The server.
@@ -130,6 +132,7 @@ impl Ui {
             warning: RwSignal::new(None),
             transcript: RwSignal::new(None),
             queue: RwSignal::new(None),
+            notice: RwSignal::new(None),
             server: RwSignal::new(ServerInfo::default()),
             ai: RwSignal::new(AiState::Idle),
             persisted: RwSignal::new(None),

@@ -96,7 +96,9 @@ pub type Labels = BTreeMap<String, Label>;
 
 /// Reads a labels file (chat id -> label); the error names the place or the chat.
 pub fn parse_labels(bytes: &[u8]) -> Result<Labels, String> {
-    let labels: Labels = serde_json::from_slice(bytes).map_err(|e| format!("labels: {e}"))?;
+    // From text, as every other JSON the browser's worker reads: one deserializer in its wasm.
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("labels: not UTF-8 ({e})"))?;
+    let labels: Labels = serde_json::from_str(text).map_err(|e| format!("labels: {e}"))?;
     for (id, l) in &labels {
         if !(1..=5).contains(&l.satisfaction) {
             return Err(format!(

@@ -114,6 +114,13 @@ fn overlay(analyzer: &Analysis, label: &Label) -> Analysis {
     }
 }
 
+/// The reviews of these conversations in the labels format (chat id -> review).
+pub fn labels_of<'a>(summaries: impl Iterator<Item = &'a Summary>) -> crate::evaluate::Labels {
+    summaries
+        .filter_map(|s| Some((s.chat_id.clone(), s.review.as_ref()?.label.clone())))
+        .collect()
+}
+
 impl Summary {
     /// What the analyzer said, whether or not a review stands in for it.
     pub fn analyzer_analysis(&self) -> &Analysis {

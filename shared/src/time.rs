@@ -3,7 +3,7 @@
 //! Times are kept as milliseconds since the Unix epoch (UTC) so that sorting, gaps and date
 //! filters are integer work, identical on native and wasm32.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 pub use crate::tz::Tz;
 
@@ -114,10 +114,27 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Formats epoch milliseconds as RFC 3339 UTC with milliseconds, the one format of every output.
 pub fn format_timestamp(ms: i64) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        None => String::new(),
-    }
+    // Written out rather than through chrono's `format`: its pattern machinery is several KB of
+    // the browser's download, for the one pattern we print.
+    let Some(t) = DateTime::<Utc>::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    let y = t.year();
+    // `%Y`: four digits, a sign outside 0..=9999.
+    let year = if (0..=9999).contains(&y) {
+        format!("{y:04}")
+    } else {
+        format!("{y:+05}")
+    };
+    format!(
+        "{year}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    )
 }
 
 /// Parses a time zone name (`UTC`, `Africa/Nairobi`); the error says which name was refused.
@@ -224,6 +241,21 @@ mod tests {
     fn formats_back_to_the_export_format() {
         let ms = parse_timestamp("2025-08-12T08:48:34.120+03:00").unwrap();
         assert_eq!(format_timestamp(ms), "2025-08-12T05:48:34.120Z");
+        // The same text as chrono's `%Y-%m-%dT%H:%M:%S%.3fZ`, far years and leap seconds' edges too.
+        for ms in [
+            0,
+            -1,
+            1_000,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+            8_210_266_876_799_999,
+        ] {
+            let chrono = DateTime::<Utc>::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_default();
+            assert_eq!(format_timestamp(ms), chrono, "{ms}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! | "Analyse with AI": the KPIs and rows become the provider's answers | `analyse_with_ai_through_the_server` |
 //! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
 //! | review a random sample from the keyboard; the figures follow; reviews survive a reload | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
+//! | import a labels file: the agreement panel fills; export the reviews for `powerpulse evaluate` | `a_labels_file_fills_the_agreement_panel_and_exports_back` |
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -1688,4 +1689,93 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     })
     .await;
     wait_attr(c, "review-counts", "data-reviews", "5").await;
+}
+
+/// `powerpulse evaluate EXPORT --labels LABELS --json`, its overall figures.
+fn cli_evaluation(export: &Path, labels: &Path) -> Value {
+    let out = cli(&[
+        "evaluate",
+        export.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--json",
+    ]);
+    serde_json::from_slice::<Value>(&out).unwrap()["overall"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_labels_file_fills_the_agreement_panel_and_exports_back() {
+    if !app_built() {
+        return;
+    }
+    let file = workspace().join("eval/kenya-a.json");
+    let labels = workspace().join("eval/kenya-a.labels.json");
+    let want = cli_evaluation(&file, &labels);
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &file).await;
+    wait_attr(c, "review-counts", "data-reviews", "0").await;
+    c.find(Locator::Css("[data-testid='reviews-import']"))
+        .await
+        .unwrap()
+        .send_keys(labels.to_str().unwrap())
+        .await
+        .unwrap();
+    let n = want["n"].as_u64().unwrap().to_string();
+    wait_attr(c, "review-counts", "data-sampled", &n).await;
+    let panel = |id: &'static str| async move {
+        attr_of(c, id, "data-value")
+            .await
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{id} shows a number"))
+    };
+    let close = |got: f64, want: &Value, what: &str| {
+        let want = want.as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{what}: panel {got}, CLI {want}");
+    };
+    let kappa = panel("agreement-kappa").await;
+    close(kappa, &want["satisfaction"]["kappa"], "kappa");
+    close(
+        panel("agreement-fcr").await,
+        &want["fcr"]["balanced_accuracy"],
+        "FCR",
+    );
+    close(
+        panel("agreement-topics").await,
+        &want["topic_hit"],
+        "topic hit",
+    );
+    let csat = panel("estimate-csat").await;
+    assert!((0.0..=100.0).contains(&csat));
+    assert!((0.0..=100.0).contains(&panel("estimate-fcr").await));
+    // Every conversation reviewed: the CSAT card is the labels' CSAT.
+    wait_for(c, "CSAT from the reviews", Duration::from_secs(20), |k| {
+        k[2].is_some_and(|v| (v - want["csat"]["labelled"].as_f64().unwrap()).abs() < 1e-9)
+    })
+    .await;
+
+    // Exported, the reviews give `powerpulse evaluate` the panel's figures.
+    c.find(Locator::Css("[data-testid='reviews-export']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let exported = b.downloads.join("powerpulse_reviews.json");
+    wait_file(&exported, Duration::from_secs(20)).await;
+    let again = cli_evaluation(&file, &exported);
+    close(
+        kappa,
+        &again["satisfaction"]["kappa"],
+        "kappa from the exported reviews",
+    );
+
+    // They are saved with the dataset.
+    c.refresh().await.unwrap();
+    wait_for(c, "after reload", Duration::from_secs(30), |k| {
+        k[0].is_some()
+    })
+    .await;
+    wait_attr(c, "review-counts", "data-sampled", &n).await;
 }

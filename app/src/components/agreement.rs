@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use powerpulse_shared::estimate::{Estimate, Queue};
 
+use crate::bridge;
 use crate::components::review::open_next;
+use crate::protocol::Request;
 use crate::state::Ui;
 
 fn estimate_text(e: &Estimate) -> String {
@@ -57,7 +59,21 @@ pub fn Agreement() -> impl IntoView {
                             on:click=move |_| open_next(ui, Queue::Sample, None)>"Review a random sample"</button>
                         <button type="button" class="button ghost" data-testid="review-uncertain"
                             on:click=move |_| open_next(ui, Queue::Uncertain, None)>"Review the least certain"</button>
+                        <button type="button" class="button ghost" data-testid="reviews-export"
+                            on:click=move |_| bridge::send(&Request::ExportReviews, None)>"Export reviews"</button>
+                        <label class="button ghost">
+                            "Import reviews"
+                            <input type="file" accept=".json,application/json" class="visually-hidden" data-testid="reviews-import"
+                                on:change=move |ev| {
+                                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                                    if let Some(f) = input.files().and_then(|fs| fs.get(0)) {
+                                        bridge::send(&Request::ImportReviews, Some(f.into()));
+                                    }
+                                    input.set_value("");
+                                } />
+                        </label>
                     </div>
+                    {move || ui.notice.get().map(|n| view! { <p class="muted" role="status" data-testid="reviews-notice">{n}</p> })}
                 </section>
             }
         })}

@@ -55,7 +55,7 @@ pub fn Daily() -> impl IntoView {
                 }).collect::<Vec<_>>().join(" ");
                 let label_every = (days.len() / 6).max(1);
                 let labels = days.iter().enumerate().filter(|(i, _)| i % label_every == 0).map(|(i, d)| {
-                    view! { <text class="axis" x=PAD_L + (i as f64 + 0.5) * bw y=H - 8.0 text-anchor="middle">{d.date.format("%d %b").to_string()}</text> }
+                    view! { <text class="axis" x=PAD_L + (i as f64 + 0.5) * bw y=H - 8.0 text-anchor="middle">{format::day_month(d.date)}</text> }
                 }).collect_view();
                 view! {
                     <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=format!("Conversations per day over {} days", days.len())>

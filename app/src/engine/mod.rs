@@ -10,10 +10,11 @@ mod storage;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use powerpulse_shared::estimate::{queue, Queue};
+use powerpulse_shared::evaluate::parse_labels;
 use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
-use powerpulse_shared::review::{checked, topic_choices};
+use powerpulse_shared::review::{checked, labels_of, topic_choices};
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, process, Dataset, Filter, MessageRecord,
     Options, Taxonomy, BUILTIN,
@@ -220,7 +221,7 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
         Request::Csv { kind, filter } => {
             if let Some(bytes) = with_open(&engine, 0, |o| o.dataset.csv(&filter, kind)) {
                 let name = kind.file_name().to_owned();
-                post(&Reply::Csv { name }, Some(&bytes_to_buffer(&bytes).into()));
+                post(&Reply::File { name }, Some(&bytes_to_buffer(&bytes).into()));
             }
         }
         Request::Ai { force } => ai::run(engine, force).await,
@@ -230,7 +231,62 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
             }
         }
         Request::Review { chat_id, review } => set_review(&engine, chat_id, review).await,
+        Request::ExportReviews => {
+            if let Some(labels) = with_open(&engine, 0, |o| labels_of(o.dataset.summaries())) {
+                let bytes = serde_json::to_string(&labels).expect("labels serialize");
+                let name = "powerpulse_reviews.json".to_owned();
+                post(
+                    &Reply::File { name },
+                    Some(&bytes_to_buffer(bytes.as_bytes()).into()),
+                );
+            }
+        }
+        Request::ImportReviews => import_reviews(&engine, payload).await,
     }
+}
+
+/// A labels file put in place: every review checked first, so a bad one changes nothing;
+/// labels of chats the dataset does not hold are counted and left out.
+async fn import_reviews(engine: &Shared, payload: JsValue) {
+    let Ok(file) = payload.dyn_into::<web_sys::File>() else {
+        return error(0, "no file was given");
+    };
+    let name = file.name();
+    let bytes = match JsFuture::from(file.array_buffer()).await {
+        Ok(b) => Uint8Array::new(&b).to_vec(),
+        Err(e) => return error(0, format!("cannot read {name}: {e:?}")),
+    };
+    let taxonomy = Taxonomy::default();
+    let labels = match parse_labels(&bytes).and_then(|labels| {
+        labels
+            .into_iter()
+            .map(|(id, l)| {
+                checked(l, &taxonomy)
+                    .map(|l| (id.clone(), l))
+                    .map_err(|e| format!("chat {id:?}: {e}"))
+            })
+            .collect::<Result<std::collections::HashMap<_, _>, _>>()
+    }) {
+        Ok(l) => l,
+        Err(e) => return error(0, format!("{name}: {e}")),
+    };
+    let applied = {
+        let mut e = engine.borrow_mut();
+        let Some(o) = e.open.as_mut() else {
+            return error(0, "no dataset is open");
+        };
+        let mut applied = 0;
+        for c in &mut o.dataset.conversations {
+            if let Some(l) = labels.get(&c.summary.chat_id) {
+                c.summary.set_review(Some(l.clone()));
+                applied += 1;
+            }
+        }
+        applied
+    };
+    let unknown = labels.len() - applied;
+    post(&Reply::ReviewsImported { applied, unknown }, None);
+    persist(engine).await;
 }
 
 /// Puts a review in place (checked against the taxonomy), saves the dataset, and tells the
