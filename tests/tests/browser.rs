@@ -21,7 +21,7 @@
 //! | a bad file: an error that says where, nothing lost | `dashboard_end_to_end` |
 //! | "Analyse with AI": the KPIs and rows become the provider's answers | `analyse_with_ai_through_the_server` |
 //! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
-//! | review a random sample from the keyboard; the figures follow; reviews survive a reload | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
+//! | review a random sample from the keyboard; the figures follow; reviews survive a reload and a re-import | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
 //! | import a labels file: the agreement panel fills; export the reviews for `powerpulse evaluate` | `a_labels_file_fills_the_agreement_panel_and_exports_back` |
 
 use std::path::Path;
@@ -1689,6 +1689,19 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     })
     .await;
     wait_attr(c, "review-counts", "data-reviews", "5").await;
+
+    // The same export imported again, as a new dataset: its chats get their reviews back.
+    choose_file(c, &file).await;
+    let start = Instant::now();
+    while datasets(c).await < 2 {
+        assert!(start.elapsed() < Duration::from_secs(30), "a second dataset");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_attr(c, "review-counts", "data-reviews", "5").await;
+    wait_for(c, "re-imported", Duration::from_secs(20), |k| {
+        figures(k) == (Some(want.0), Some(want.1))
+    })
+    .await;
 }
 
 /// `powerpulse evaluate EXPORT --labels LABELS --json`, its overall figures.

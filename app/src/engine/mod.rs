@@ -26,7 +26,10 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{DatasetMeta, Facets, Reply, Request, Stage, View};
 pub use storage::storage_problem;
-use storage::{delete, last_opened, list_datasets, load_saved, save, Saved, SavedRef};
+use storage::{
+    delete, keep_reviews, kept_reviews, last_opened, list_datasets, load_saved, save, Saved,
+    SavedRef,
+};
 
 struct Open {
     meta: DatasetMeta,
@@ -275,18 +278,27 @@ async fn import_reviews(engine: &Shared, payload: JsValue) {
         let Some(o) = e.open.as_mut() else {
             return error(0, "no dataset is open");
         };
-        let mut applied = 0;
+        let mut applied = Vec::new();
         for c in &mut o.dataset.conversations {
             if let Some(l) = labels.get(&c.summary.chat_id) {
                 c.summary.set_review(Some(l.clone()));
-                applied += 1;
+                applied.push((c.summary.chat_id.clone(), Some(l.clone())));
             }
         }
         applied
     };
-    let unknown = labels.len() - applied;
-    post(&Reply::ReviewsImported { applied, unknown }, None);
+    let unknown = labels.len() - applied.len();
+    post(
+        &Reply::ReviewsImported {
+            applied: applied.len(),
+            unknown,
+        },
+        None,
+    );
     persist(engine).await;
+    if let Err(e) = keep_reviews(applied).await {
+        error(0, e);
+    }
 }
 
 /// Puts a review in place (checked against the taxonomy), saves the dataset, and tells the
@@ -309,17 +321,25 @@ async fn set_review(engine: &Shared, chat_id: String, review: Option<Label>) {
             .find(|c| c.summary.chat_id == chat_id)
         {
             Some(c) => {
-                c.summary.set_review(review);
-                Ok(transcript(o, &chat_id))
+                c.summary.set_review(review.clone());
+                Ok((transcript(o, &chat_id), review))
             }
             None => Err(format!("no conversation {chat_id}")),
         }
     };
     match outcome {
-        Ok(t) => {
-            post(&Reply::Reviewed { chat_id }, None);
+        Ok((t, review)) => {
+            post(
+                &Reply::Reviewed {
+                    chat_id: chat_id.clone(),
+                },
+                None,
+            );
             post(&t, None);
             persist(engine).await;
+            if let Err(e) = keep_reviews(vec![(chat_id, review)]).await {
+                error(0, e);
+            }
         }
         Err(e) => error(0, e),
     }
@@ -376,11 +396,18 @@ async fn load(engine: &Shared, seq: u32, name: String, payload: JsValue) {
     let bytes = Uint8Array::new(&buffer).to_vec();
     drop(buffer);
     progress(seq, Stage::Processing, 30.0);
-    let dataset = match process(&bytes, &Options::default()) {
+    let mut dataset = match process(&bytes, &Options::default()) {
         Ok(d) => d,
         Err(e) => return error(seq, format!("{name}: {e}")),
     };
     drop(bytes);
+    // Reviews made in this browser come back with a new import of the same chats.
+    let reviews = kept_reviews().await;
+    for c in &mut dataset.conversations {
+        if let Some(l) = reviews.get(&c.summary.chat_id) {
+            c.summary.set_review(Some(l.clone()));
+        }
+    }
     let meta = DatasetMeta {
         id: new_id(),
         name,

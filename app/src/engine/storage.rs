@@ -2,6 +2,7 @@
 //! reopening one needs no parsing; the last one opened is remembered.
 
 use js_sys::Uint8Array;
+use powerpulse_shared::evaluate::{Label, Labels};
 use powerpulse_shared::Dataset;
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use serde::{Deserialize, Serialize};
@@ -142,4 +143,54 @@ pub(super) async fn delete(id: &str) -> Result<(), String> {
         .map_err(|e| format!("{e:?}"))?;
     tx.done().await.map_err(|e| format!("{e:?}"))?;
     Ok(())
+}
+
+/// Where every review made in this browser is kept, by chat id, beside the datasets: a new
+/// import of the same export takes its reviews back from here.
+const REVIEWS_KEY: &str = "reviews";
+
+/// Every review kept in this browser (none when the storage cannot be read).
+pub(super) async fn kept_reviews() -> Labels {
+    async {
+        let db = db().await.ok()?;
+        let tx = db.transaction(&["prefs"], TransactionMode::ReadOnly).ok()?;
+        let v = tx
+            .store("prefs")
+            .ok()?
+            .get(JsValue::from_str(REVIEWS_KEY))
+            .await
+            .ok()??;
+        serde_json::from_str(&v.as_string()?).ok()
+    }
+    .await
+    .unwrap_or_default()
+}
+
+/// Keeps reviews (`None`: forgets the chat's) with the others, in one transaction.
+pub(super) async fn keep_reviews(changes: Vec<(String, Option<Label>)>) -> Result<(), String> {
+    let db = db().await?;
+    let tx = db
+        .transaction(&["prefs"], TransactionMode::ReadWrite)
+        .map_err(|e| storage_problem(&e))?;
+    let key = JsValue::from_str(REVIEWS_KEY);
+    let r = async {
+        let store = tx.store("prefs")?;
+        let mut all: Labels = store
+            .get(key.clone())
+            .await?
+            .and_then(|v| v.as_string())
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        for (id, label) in changes {
+            match label {
+                Some(l) => all.insert(id, l),
+                None => all.remove(&id),
+            };
+        }
+        let json = serde_json::to_string(&all).expect("labels serialize");
+        store.put(&JsValue::from_str(&json), Some(&key)).await?;
+        tx.done().await
+    }
+    .await;
+    r.map(|_| ()).map_err(|e| storage_problem(&e))
 }
