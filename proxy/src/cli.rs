@@ -369,7 +369,13 @@ fn evaluation(
         Some(csv) => evaluate::predictions_from_csv(&read_file(csv)?).map_err(in_file(csv))?,
         None => evaluate::predictions_of(dataset.summaries()),
     };
-    Ok(evaluate::evaluate(&labels, &predictions))
+    let mut e = evaluate::evaluate(&labels, &predictions);
+    // The correction needs the analyzer's call on every conversation: the built-in one's.
+    if analysis.is_none() {
+        let summaries: Vec<_> = dataset.summaries().cloned().collect();
+        e.corrected = Some(evaluate::labels_as_reviews(&summaries, &labels));
+    }
+    Ok(e)
 }
 
 fn write_output(path: Option<&PathBuf>, bytes: &[u8]) -> Result<(), CliError> {

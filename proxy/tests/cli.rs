@@ -308,10 +308,14 @@ fn evaluate_scores_the_builtin_analyzer_against_labels() {
     let d =
         powerpulse_shared::process(&std::fs::read(&export).unwrap(), &Default::default()).unwrap();
     let l = powerpulse_shared::evaluate::parse_labels(&std::fs::read(&labels).unwrap()).unwrap();
-    let expected = powerpulse_shared::evaluate::evaluate(
+    let mut expected = powerpulse_shared::evaluate::evaluate(
         &l,
         &powerpulse_shared::evaluate::predictions_of(d.summaries()),
     );
+    let summaries: Vec<_> = d.summaries().cloned().collect();
+    expected.corrected = Some(powerpulse_shared::evaluate::labels_as_reviews(
+        &summaries, &l,
+    ));
     // Both sides through the same JSON parser (it may round the last digit of a float).
     let expected: serde_json::Value =
         serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
@@ -333,6 +337,7 @@ fn evaluate_scores_the_builtin_analyzer_against_labels() {
         "sentiment r",
         "language sw",
         "by confidence",
+        "corrected for the analyzer's errors",
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }

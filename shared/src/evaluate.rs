@@ -307,6 +307,29 @@ pub struct Evaluation {
     pub overall: Scores,
     /// Per labelled language (`en`, `mixed`, `sw`).
     pub by_language: BTreeMap<String, Scores>,
+    /// The dataset's CSAT % and FCR % corrected for the analyzer's errors as its labelled
+    /// conversations measure them (the labels taken as reviews: [`labels_as_reviews`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<crate::estimate::ReviewEvaluation>,
+}
+
+/// The evaluation the app's panel and `GET /api/evaluation` give when these labels are the
+/// dataset's reviews: agreement over the sampled ones, CSAT % and FCR % corrected.
+pub fn labels_as_reviews(
+    summaries: &[Summary],
+    labels: &Labels,
+) -> crate::estimate::ReviewEvaluation {
+    let reviewed: Vec<Summary> = summaries
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if let Some(l) = labels.get(&s.chat_id) {
+                s.set_review(Some(l.clone()));
+            }
+            s
+        })
+        .collect();
+    crate::estimate::evaluate_selected(reviewed.iter(), &crate::Filter::default())
 }
 
 /// Scores `predictions` against `labels`.
@@ -334,6 +357,7 @@ pub fn evaluate(labels: &Labels, predictions: &Predictions) -> Evaluation {
             .into_iter()
             .map(|(lang, group)| (lang, scores(&group)))
             .collect(),
+        corrected: None,
     }
 }
 
@@ -616,6 +640,24 @@ impl fmt::Display for Evaluation {
         for (lang, s) in &self.by_language {
             writeln!(f, "language {lang} (n={})", s.n)?;
             write!(f, "{s}")?;
+        }
+        if let Some(c) = &self.corrected {
+            writeln!(
+                f,
+                "corrected for the analyzer's errors (the {} sampled labels as reviews{})",
+                c.sampled,
+                if c.enough { "" } else { "; too few to trust" }
+            )?;
+            for (name, e) in [("CSAT", &c.csat), ("FCR", &c.fcr)] {
+                match e {
+                    Some(e) => writeln!(
+                        f,
+                        "  {name} {:.1}% (95% interval {:.1}-{:.1}%; the analyzer says {:.1}%)",
+                        e.value, e.low, e.high, e.apparent
+                    )?,
+                    None => writeln!(f, "  {name} n/a")?,
+                }
+            }
         }
         Ok(())
     }

@@ -1694,7 +1694,10 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     choose_file(c, &file).await;
     let start = Instant::now();
     while datasets(c).await < 2 {
-        assert!(start.elapsed() < Duration::from_secs(30), "a second dataset");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a second dataset"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     wait_attr(c, "review-counts", "data-reviews", "5").await;

@@ -69,6 +69,13 @@ async fn metrics_pair(base: &str, d: &Dataset, reviews: &[(&str, Label)]) -> (Va
     (figures(got), figures(want))
 }
 
+fn close_enough(a: &Value, b: &Value, figure: &str, part: &str) {
+    let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+        panic!("{figure} {part}: API {a}, CLI {b}");
+    };
+    assert!((x - y).abs() < 1e-9, "{figure} {part}: API {x}, CLI {y}");
+}
+
 fn label(v: &Value) -> Label {
     serde_json::from_value(v.clone()).unwrap()
 }
@@ -322,7 +329,7 @@ async fn imported_labels_give_the_clis_agreement_and_export_back(b: Backend<'_>)
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["imported"].as_u64(), Some(n as u64));
 
-    let cli_eval = |labels: &std::path::Path| -> Value {
+    let cli_json = |labels: &std::path::Path| -> Value {
         let out = cli(&[
             "evaluate",
             export.to_str().unwrap(),
@@ -330,10 +337,23 @@ async fn imported_labels_give_the_clis_agreement_and_export_back(b: Backend<'_>)
             labels.to_str().unwrap(),
             "--json",
         ]);
-        serde_json::from_slice::<Value>(&out).unwrap()["overall"].clone()
+        serde_json::from_slice::<Value>(&out).unwrap()
     };
+    let cli_eval = |labels: &std::path::Path| cli_json(labels)["overall"].clone();
     let want = cli_eval(&labels);
     let got = get_json(&eval_url, 200).await;
+    // The CLI corrects the figures as the API does: the same function, the same numbers.
+    let cli_corrected = cli_json(&labels)["corrected"].clone();
+    for figure in ["csat", "fcr"] {
+        for part in ["value", "low", "high", "apparent"] {
+            close_enough(
+                &got[figure][part],
+                &cli_corrected[figure][part],
+                figure,
+                part,
+            );
+        }
+    }
     assert_eq!(got["sampled"].as_u64(), Some(n as u64));
     assert_eq!(got["enough"], true);
     let close = |a: &Value, b: &Value, what: &str| {
