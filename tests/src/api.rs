@@ -125,6 +125,18 @@ pub async fn wait_job(base: &str, id: &str, timeout: std::time::Duration) -> Val
     }
 }
 
+/// `powerpulse evaluate EXPORT --labels LABELS --json`.
+pub fn cli_evaluate(export: &Path, labels: &Path) -> Value {
+    let out = cli(&[
+        "evaluate",
+        export.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--json",
+    ]);
+    serde_json::from_slice(&out).expect("evaluate prints JSON")
+}
+
 /// Where a check's server keeps its data.
 #[derive(Clone, Copy)]
 pub enum Backend<'a> {

@@ -1709,14 +1709,7 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
 
 /// `powerpulse evaluate EXPORT --labels LABELS --json`, its overall figures.
 fn cli_evaluation(export: &Path, labels: &Path) -> Value {
-    let out = cli(&[
-        "evaluate",
-        export.to_str().unwrap(),
-        "--labels",
-        labels.to_str().unwrap(),
-        "--json",
-    ]);
-    serde_json::from_slice::<Value>(&out).unwrap()["overall"].clone()
+    powerpulse_e2e::api::cli_evaluate(export, labels)["overall"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! CSV, outlives re-uploads, goes away cleanly; bad reviews change nothing; imported labels
 //! give the agreement `powerpulse evaluate` prints, and the exported reviews give it back.
 
-use powerpulse_e2e::api::{cli, client, get_json, upload, without_last_updated, Backend};
+use powerpulse_e2e::api::{cli_evaluate, client, get_json, upload, without_last_updated, Backend};
 use powerpulse_e2e::in_process::InProcess;
 use powerpulse_e2e::{on_both_backends, TempDir};
 use powerpulse_shared::evaluate::Label;
@@ -329,16 +329,7 @@ async fn imported_labels_give_the_clis_agreement_and_export_back(b: Backend<'_>)
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["imported"].as_u64(), Some(n as u64));
 
-    let cli_json = |labels: &std::path::Path| -> Value {
-        let out = cli(&[
-            "evaluate",
-            export.to_str().unwrap(),
-            "--labels",
-            labels.to_str().unwrap(),
-            "--json",
-        ]);
-        serde_json::from_slice::<Value>(&out).unwrap()
-    };
+    let cli_json = |labels: &std::path::Path| cli_evaluate(&export, labels);
     let cli_eval = |labels: &std::path::Path| cli_json(labels)["overall"].clone();
     let want = cli_eval(&labels);
     let got = get_json(&eval_url, 200).await;

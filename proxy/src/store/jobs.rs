@@ -573,18 +573,8 @@ where
     Option<f64>: for<'e> Encode<'e, DB> + Type<DB>,
     String: for<'e> Encode<'e, DB> + Type<DB>,
 {
-    let ix = super::Indexed::of(analysed);
-    let mut qb = QueryBuilder::new("UPDATE conversations SET satisfaction_score = ");
-    qb.push_bind(ix.satisfaction_score)
-        .push(", avg_sentiment = ")
-        .push_bind(ix.avg_sentiment)
-        .push(", analysis_status = 'complete', ai_error = NULL, summary = ")
-        .push_bind(serde_json::to_string(analysed).expect("summaries serialize"))
-        .push(", updated_ms = ")
-        .push_bind(now)
-        .push(", changed_version = ")
-        .push_bind(version)
-        .push(" WHERE chat_id = ")
+    let mut qb = super::reviews::summary_update(analysed, now, version);
+    qb.push(", analysis_status = 'complete', ai_error = NULL WHERE chat_id = ")
         .push_bind(a.chat_id.clone())
         .push(" AND content_hash = ")
         .push_bind(a.content_hash.clone());

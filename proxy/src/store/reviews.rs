@@ -37,8 +37,9 @@ where
     out
 }
 
-/// A conversation's summary and the columns taken from its judgement, rewritten.
-fn rewrite<DB: Database>(s: &Summary, now: i64, version: i64) -> QueryBuilder<DB>
+/// `UPDATE conversations SET` a summary and the columns taken from its judgement (the
+/// caller adds its own columns and its `WHERE`).
+pub(crate) fn summary_update<DB: Database>(s: &Summary, now: i64, version: i64) -> QueryBuilder<DB>
 where
     i64: for<'e> Encode<'e, DB> + Type<DB>,
     Option<i64>: for<'e> Encode<'e, DB> + Type<DB>,
@@ -55,9 +56,7 @@ where
         .push(", updated_ms = ")
         .push_bind(now)
         .push(", changed_version = ")
-        .push_bind(version)
-        .push(" WHERE chat_id = ")
-        .push_bind(s.chat_id.clone());
+        .push_bind(version);
     qb
 }
 
@@ -129,7 +128,9 @@ impl Store {
                 }
                 delta.count(&before, -1);
                 delta.count(&s, 1);
-                rewrite(&s, now, version).build().execute(&mut *tx).await?;
+                let mut qb = summary_update(&s, now, version);
+                qb.push(" WHERE chat_id = ").push_bind(id.clone());
+                qb.build().execute(&mut *tx).await?;
                 for mut qb in topic_rows(id, &s.analysis.topics) {
                     qb.build().execute(&mut *tx).await?;
                 }
