@@ -1689,6 +1689,46 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     })
     .await;
     wait_attr(c, "review-counts", "data-reviews", "5").await;
+    // Found again in the list, opened: the review beside the analyzer's judgement.
+    let (_, pages) = page_info(c).await;
+    let mut ids = row_ids(c).await;
+    let mut page = 1;
+    while !ids.iter().any(|id| reviewed.contains(id)) && page < pages {
+        page += 1;
+        ids = go_to(c, "page-next", page).await;
+    }
+    let found = ids
+        .iter()
+        .position(|id| reviewed.contains(id))
+        .expect("a reviewed conversation in the list");
+    let rows = c
+        .find_all(Locator::Css("[data-testid='conversation-row']"))
+        .await
+        .unwrap();
+    assert!(rows[found].text().await.unwrap().contains("review"));
+    c.find_all(Locator::Css("[data-testid='conversation-row'] button"))
+        .await
+        .unwrap()[found]
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(open_chat(c).await, ids[found]);
+    wait_attr(c, "review-satisfaction", "data-value", "2").await;
+    wait_attr(c, "review-fcr", "data-value", "false").await;
+    let said = c
+        .find(Locator::Css("[data-testid='review-analyzer']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.starts_with("builtin said"), "{said}");
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{e00c}")
+        .await
+        .unwrap();
 
     // The same export imported again, as a new dataset: its chats get their reviews back.
     choose_file(c, &file).await;
