@@ -1602,7 +1602,7 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
         .click()
         .await
         .unwrap();
-    // Five conversations of the random sample, judged with the keyboard only: 2, n, Enter.
+    // Five conversations of the random sample, judged with the keyboard only: 2, n, Enter, →.
     let mut reviewed = Vec::new();
     for i in 0..5 {
         let chat = open_chat(c).await;
@@ -1631,12 +1631,22 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
         }
         reviewed.push(chat);
         wait_attr(c, "review-counts", "data-reviews", &(i + 1).to_string()).await;
-        c.find(Locator::Css("[data-testid='review-next']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        // On to the next: the arrow key, or the Next button.
+        if i % 2 == 0 {
+            c.active_element()
+                .await
+                .unwrap()
+                .send_keys("\u{e014}")
+                .await
+                .unwrap();
+        } else {
+            c.find(Locator::Css("[data-testid='review-next']"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
     }
     c.active_element()
         .await

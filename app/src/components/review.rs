@@ -1,6 +1,6 @@
 //! The review form in the transcript: satisfaction 1-5, FCR yes / no / no issue, topics, a
-//! note, all from the keyboard (1-5, y / n / 0, Enter saves), with the analyzer's judgement
-//! beside it; "Next" moves on along the queue the conversation came from.
+//! note, all from the keyboard (1-5, y / n / 0, Enter saves, → or Next moves on along the
+//! queue the conversation came from), with the analyzer's judgement beside it.
 
 use leptos::prelude::*;
 use powerpulse_shared::estimate::Queue;
@@ -191,7 +191,7 @@ pub fn ReviewForm(transcript: Transcript, draft: Draft) -> impl IntoView {
             <div class="review-row">
                 <button type="button" class="button" data-testid="review-save" on:click=move |_| draft.save(&t_save, ui)>"Save (Enter)"</button>
                 <button type="button" class="button ghost" data-testid="review-next"
-                    on:click=move |_| open_next(ui, ui.queue.get_untracked().unwrap_or(Queue::Sample), Some(&chat))>"Next"</button>
+                    on:click=move |_| open_next(ui, ui.queue.get_untracked().unwrap_or(Queue::Sample), Some(&chat))>"Next (→)"</button>
                 <span class="muted" role="status" data-testid="review-status">{move || draft.status.get()}</span>
             </div>
         </section>
