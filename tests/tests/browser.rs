@@ -1202,6 +1202,42 @@ async fn click(c: &Client, id: &str) {
     e.click().await.unwrap();
 }
 
+/// Sends `keys` to the element that has the focus, as a user typing.
+async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+/// The text of the element `id`, once it is on the page.
+async fn text_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Css(&format!("[data-testid='{id}']")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the element `id` reads `want`.
+async fn wait_text(c: &Client, id: &str, want: &str) {
+    let start = Instant::now();
+    loop {
+        let got = text_of(c, id).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{id} reads {got:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn scroll_to(c: &Client, e: &fantoccini::elements::Element) {
     c.execute(
         "arguments[0].scrollIntoView({block: 'center'});",
@@ -1304,12 +1340,7 @@ async fn the_oracles_transcripts_and_downloads_are_its_own() {
             "the transcript of {chat}"
         );
         // Escape closes it (the Close button has the focus when it opens).
-        c.active_element()
-            .await
-            .unwrap()
-            .send_keys("\u{e00c}")
-            .await
-            .unwrap();
+        press(c, "\u{e00c}").await;
         let start = Instant::now();
         while c
             .find(Locator::Css("[data-testid='transcript']"))
@@ -1596,64 +1627,28 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     let c = &b.client;
     load_in_app(c, &server.url, &file).await;
     wait_attr(c, "review-counts", "data-reviews", "0").await;
-    c.find(Locator::Css("[data-testid='review-sample']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "review-sample").await;
     // Five conversations of the random sample, judged with the keyboard only: 2, n, Enter, →.
     let mut reviewed = Vec::new();
     for i in 0..5 {
         let chat = open_chat(c).await;
         assert!(!reviewed.contains(&chat), "the queue moves on: {chat}");
         for key in ["2", "n", "\u{e007}"] {
-            c.active_element()
-                .await
-                .unwrap()
-                .send_keys(key)
-                .await
-                .unwrap();
+            press(c, key).await;
         }
         wait_attr(c, "review-satisfaction", "data-value", "2").await;
         wait_attr(c, "review-fcr", "data-value", "false").await;
-        let status = c
-            .find(Locator::Css("[data-testid='review-status']"))
-            .await
-            .unwrap();
-        let start = Instant::now();
-        while status.text().await.unwrap() != "reviewed" {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "review {i} saved"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_text(c, "review-status", "reviewed").await;
         reviewed.push(chat);
         wait_attr(c, "review-counts", "data-reviews", &(i + 1).to_string()).await;
         // On to the next: the arrow key, or the Next button.
         if i % 2 == 0 {
-            c.active_element()
-                .await
-                .unwrap()
-                .send_keys("\u{e014}")
-                .await
-                .unwrap();
+            press(c, "\u{e014}").await;
         } else {
-            c.find(Locator::Css("[data-testid='review-next']"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(c, "review-next").await;
         }
     }
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys("\u{e00c}")
-        .await
-        .unwrap();
+    press(c, "\u{e00c}").await;
 
     // The figures are the shared crate's with those five reviews in place.
     let mut d =
@@ -1725,20 +1720,9 @@ async fn reviews_by_keyboard_move_the_figures_and_survive_a_reload() {
     assert_eq!(open_chat(c).await, ids[found]);
     wait_attr(c, "review-satisfaction", "data-value", "2").await;
     wait_attr(c, "review-fcr", "data-value", "false").await;
-    let said = c
-        .find(Locator::Css("[data-testid='review-analyzer']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let said = text_of(c, "review-analyzer").await;
     assert!(said.starts_with("builtin said"), "{said}");
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys("\u{e00c}")
-        .await
-        .unwrap();
+    press(c, "\u{e00c}").await;
 
     // The same export imported again, as a new dataset: its chats get their reviews back.
     choose_file(c, &file).await;
@@ -1815,12 +1799,7 @@ async fn a_labels_file_fills_the_agreement_panel_and_exports_back() {
     .await;
 
     // Exported, the reviews give `powerpulse evaluate` the panel's figures.
-    c.find(Locator::Css("[data-testid='reviews-export']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "reviews-export").await;
     let exported = b.downloads.join("powerpulse_reviews.json");
     wait_file(&exported, Duration::from_secs(20)).await;
     let again = cli_evaluation(&file, &exported);

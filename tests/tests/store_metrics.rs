@@ -203,6 +203,17 @@ async fn life(url: &str) {
         .await
         .expect("reviews are written");
     assert_eq!(change.changed.len(), reviewed.len());
+    let version = store.data_version_now().await.unwrap();
+    let again = store
+        .set_reviews(&reviews)
+        .await
+        .expect("the same reviews again");
+    assert!(again.changed.is_empty(), "{:?}", again.changed);
+    assert_eq!(
+        store.data_version_now().await.unwrap(),
+        version,
+        "the same reviews again leave the data version where it was"
+    );
     store
         .set_reviews(&[(reviewed[0].clone(), None)])
         .await

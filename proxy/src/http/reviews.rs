@@ -49,8 +49,8 @@ fn unknown(ids: &[String]) -> ApiError {
 
 /// The conversation as it now stands.
 async fn item(state: &AppState, chat_id: &str) -> Result<Json<ConversationItem>, ApiError> {
-    match state.store.get_conversation(chat_id).await? {
-        Some((row, _)) => Ok(Json(row.into())),
+    match state.store.conversation_row(chat_id).await? {
+        Some(row) => Ok(Json(row.into())),
         None => Err(unknown(&[chat_id.to_owned()])),
     }
 }

@@ -192,18 +192,27 @@ where
 }
 
 impl Store {
+    /// One conversation's row, without its messages.
+    pub async fn conversation_row(&self, chat_id: &str) -> Result<Option<ConversationRow>> {
+        with_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations WHERE chat_id = "));
+            qb.push_bind(chat_id.to_owned());
+            match qb.build().fetch_optional(pool).await? {
+                Some(row) => Ok(Some(to_row(&row)?.1)),
+                None => Ok(None),
+            }
+        })
+    }
+
     /// One conversation and its messages in time order.
     pub async fn get_conversation(
         &self,
         chat_id: &str,
     ) -> Result<Option<(ConversationRow, Vec<MessageRecord>)>> {
+        let Some(conv) = self.conversation_row(chat_id).await? else {
+            return Ok(None);
+        };
         with_pool!(self, pool => {
-            let mut qb = QueryBuilder::new(format!("SELECT {ROW_COLUMNS} FROM conversations WHERE chat_id = "));
-            qb.push_bind(chat_id.to_owned());
-            let Some(row) = qb.build().fetch_optional(pool).await? else {
-                return Ok(None);
-            };
-            let (_, conv) = to_row(&row)?;
             let msgs = sqlx::query(
                 "SELECT chat_id, message_id, time_ms, role, agent, text, sentiment, reply_gap, segment \
                  FROM messages WHERE chat_id = $1 ORDER BY seq",

@@ -136,6 +136,12 @@ impl Store {
                 }
                 changed.push(id.clone());
             }
+            if changed.is_empty() {
+                // Nothing to write: the version moved first only to order this with other
+                // writers, and readers should not see a new version with nothing new in it.
+                tx.rollback().await?;
+                return Ok(ReviewChange { changed, unknown: Vec::new() });
+            }
             apply_delta!(tx, delta);
             tx.commit().await?;
             self.saw_version(version);
