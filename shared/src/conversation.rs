@@ -80,6 +80,9 @@ pub struct Reply {
     pub agent: u32,
     /// Reply gap in minutes; `None` when no customer message precedes the reply.
     pub gap: Option<f64>,
+    /// When the reply was sent (epoch ms); 0 in summaries stored before it was kept.
+    #[serde(default)]
+    pub at_ms: i64,
 }
 
 /// A customer turn (spec section 3).
@@ -90,6 +93,14 @@ pub struct Turn {
     pub minutes: Option<f64>,
     /// Index into [`Summary::agents`] of the agent whose reply ended the turn.
     pub agent: Option<u32>,
+    /// When the turn's first customer message was sent (epoch ms); 0 in summaries stored
+    /// before it was kept.
+    #[serde(default)]
+    pub at_ms: i64,
+    /// Whether the turn opens a thread as Meta counts it: its first message comes after 24
+    /// hours in which neither side wrote (or is the conversation's first message).
+    #[serde(default)]
+    pub opens_thread: bool,
 }
 
 /// Customer messages by sentiment class (spec section 6).

@@ -116,7 +116,8 @@ impl Default for Filter {
     }
 }
 
-mod tz_name {
+/// A zone written as its IANA name (serde `with`).
+pub(crate) mod tz_name {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::time::Tz;

@@ -9,6 +9,10 @@ use crate::time::MS_PER_MINUTE;
 /// The default segment gap: 24 hours.
 pub const DEFAULT_SEGMENT_GAP_MS: i64 = 24 * 3600 * 1000;
 
+/// Meta's silence that makes a customer's message open a new thread: 24 hours in which neither
+/// side wrote (fixed by Meta, whatever the segment gap).
+pub const META_THREAD_GAP_MS: i64 = 24 * 3600 * 1000;
+
 /// Fills each message's reply gap and segment, and returns the summary's time facts
 /// (counts, agents, replies, turns, segments). Messages must be sorted by time.
 pub fn time_facts(chat_id: &str, messages: &mut [Message], segment_gap_ms: i64) -> Summary {
@@ -20,7 +24,7 @@ pub fn time_facts(chat_id: &str, messages: &mut [Message], segment_gap_ms: i64) 
         ..Summary::default()
     };
     let mut last_customer: Option<i64> = None;
-    let mut turn_start: Option<i64> = None;
+    let mut turn_start: Option<(i64, bool)> = None;
     let mut prev_time: Option<i64> = None;
     let mut segment = 0u32;
     for m in messages.iter_mut() {
@@ -29,13 +33,14 @@ pub fn time_facts(chat_id: &str, messages: &mut [Message], segment_gap_ms: i64) 
                 segment += 1;
             }
         }
+        let opens_thread = prev_time.is_none_or(|p| m.time_ms - p >= META_THREAD_GAP_MS);
         prev_time = Some(m.time_ms);
         m.segment = segment;
         match m.role {
             Role::Customer => {
                 s.customer_messages += 1;
                 last_customer = Some(m.time_ms);
-                turn_start.get_or_insert(m.time_ms);
+                turn_start.get_or_insert((m.time_ms, opens_thread));
                 if segment > 0 {
                     s.customer_came_back = true;
                 }
@@ -52,21 +57,29 @@ pub fn time_facts(chat_id: &str, messages: &mut [Message], segment_gap_ms: i64) 
                 };
                 let gap = last_customer.map(|c| minutes(m.time_ms - c));
                 m.reply_gap_minutes = gap;
-                s.replies.push(Reply { agent, gap });
-                if let Some(start) = turn_start.take() {
+                s.replies.push(Reply {
+                    agent,
+                    gap,
+                    at_ms: m.time_ms,
+                });
+                if let Some((start, opens_thread)) = turn_start.take() {
                     s.turns.push(Turn {
                         minutes: Some(minutes(m.time_ms - start)),
                         agent: Some(agent),
+                        at_ms: start,
+                        opens_thread,
                     });
                 }
             }
             Role::Bot => s.bot_messages += 1,
         }
     }
-    if turn_start.is_some() {
+    if let Some((start, opens_thread)) = turn_start {
         s.turns.push(Turn {
             minutes: None,
             agent: None,
+            at_ms: start,
+            opens_thread,
         });
     }
     s.segments = if messages.is_empty() { 0 } else { segment + 1 };
