@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `healthcheck`, `metrics`, `export`, `analyze`,
-//! `evaluate`, `sentiment`, `generate`.
+//! The command line: `serve` (default), `healthcheck`, `metrics`, `export`, `report`,
+//! `analyze`, `evaluate`, `sentiment`, `generate`.
 //!
 //! Exit status: 0 on success, 2 on bad input or usage, with a one-line message on stderr.
 
@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use powerpulse_shared::csv_out::ExportType;
 use powerpulse_shared::evaluate;
+use powerpulse_shared::report::ReportParams;
+use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
 use powerpulse_shared::synth::{generate, SynthOptions};
 use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, FilterParams, Options};
 
@@ -99,6 +101,26 @@ pub enum Command {
         #[command(flatten)]
         pipeline: PipelineArgs,
     },
+    /// Write the report (business hours, service levels, periods compared, Meta
+    /// responsiveness) of one export or of several merged, as one self-contained HTML page
+    /// (as `GET /api/report?format=html` would) or as JSON.
+    Report {
+        /// The export(s) (JSON); messages found in more than one are counted once.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+        /// Print the JSON object of `GET /api/report` instead of the page.
+        #[arg(long)]
+        json: bool,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
     /// Score sentiment: one text per line on stdin, one score per line on stdout (empty = no signal).
     Sentiment,
     /// Generate a realistic synthetic export (for tests, benchmarks and demos).
@@ -148,6 +170,56 @@ pub struct FilterArgs {
     /// Highest satisfaction score (1-5).
     #[arg(long)]
     pub max_satisfaction: Option<i64>,
+}
+
+/// The report's settings (the query parameters of `GET /api/report`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Weekly business hours, e.g. "Mon-Fri 08:00-17:00, Sat 09:00-13:00" (default: around the
+    /// clock), read in the --tz zone.
+    #[arg(long, env = "BUSINESS_HOURS")]
+    pub business_hours: Option<String>,
+    /// Days closed: YYYY-MM-DD, separated by commas.
+    #[arg(long, env = "HOLIDAYS")]
+    pub holidays: Option<String>,
+    /// day, week (ISO, the default) or month.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The period to compare (2025-W49, 2025-12-02, 2025-12; default the last).
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// The period it is compared with (default the one before).
+    #[arg(long)]
+    pub against: Option<String>,
+    /// First-response target in minutes (default 15).
+    #[arg(long, env = "FIRST_RESPONSE_TARGET")]
+    pub first_response_target: Option<f64>,
+    /// Reply-gap target in minutes (default 60).
+    #[arg(long, env = "REPLY_GAP_TARGET")]
+    pub reply_gap_target: Option<f64>,
+    /// business (the default) or calendar: the clock the targets are measured in.
+    #[arg(long)]
+    pub target_clock: Option<String>,
+    /// Name agents and list the chats that missed a target.
+    #[arg(long)]
+    pub identifiers: bool,
+}
+
+impl ReportArgs {
+    /// The settings as the API takes them.
+    pub fn to_params(&self) -> ReportParams {
+        ReportParams {
+            business_hours: self.business_hours.clone(),
+            holidays: self.holidays.clone(),
+            period: self.period.clone(),
+            compare: self.compare.clone(),
+            against: self.against.clone(),
+            first_response_target: self.first_response_target,
+            reply_gap_target: self.reply_gap_target,
+            target_clock: self.target_clock.clone(),
+            identifiers: Some(self.identifiers),
+        }
+    }
 }
 
 /// Pipeline settings shared by `metrics` and `export`.
@@ -312,6 +384,34 @@ pub fn run(command: Command) -> Result<(), CliError> {
                 write!(out, "{e}")?;
             }
             out.flush()?;
+        }
+        Command::Report {
+            files,
+            report,
+            json,
+            output,
+            filter,
+            pipeline,
+        } => {
+            let f = filter.to_filter()?;
+            let opts = report
+                .to_params()
+                .to_options(f.tz)
+                .map_err(CliError::Input)?;
+            let options = pipeline.to_options()?;
+            let inputs = files.iter().map(read_file).collect::<Result<Vec<_>, _>>()?;
+            let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+            let d = powerpulse_shared::process_merged(&slices, &options)
+                .map_err(|(i, e)| in_file(&files[i])(e.to_string()))?;
+            let r = d.report(&f, &opts);
+            let bytes = if json {
+                let mut b = serde_json::to_vec_pretty(&r).map_err(io::Error::from)?;
+                b.push(b'\n');
+                b
+            } else {
+                report_html(&r, REPORT_TITLE).into_bytes()
+            };
+            write_output(output.as_ref(), &bytes)?;
         }
         Command::Sentiment => {
             let a = SentimentAnalyzer::care();

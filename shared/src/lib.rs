@@ -113,6 +113,47 @@ pub fn clean_export(
     Ok(cleaning::clean(&raw, &opts.cleaning))
 }
 
+/// Parses several exports as one: a chat found in more than one file gets the messages of
+/// all of them, and a message that appears twice (same `UNIQUE_POST_ID`, or same direction,
+/// time and text) is kept once and counted as a duplicate. The error names the file (its
+/// index in `inputs`, from 0).
+pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
+    use std::collections::HashMap;
+    let mut merged = export::RawExport {
+        chats: Vec::new(),
+        ungrouped: 0,
+    };
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let raw = export::parse_export(input).map_err(|e| (i, e))?;
+        merged.ungrouped += raw.ungrouped;
+        for (id, value) in raw.chats {
+            match at.get(id.as_ref()) {
+                None => {
+                    at.insert(id.to_string(), merged.chats.len());
+                    merged.chats.push((id, value));
+                }
+                Some(&k) => match (&mut merged.chats[k].1, value) {
+                    (export::ChatValue::Messages(kept), export::ChatValue::Messages(more)) => {
+                        kept.extend(more)
+                    }
+                    (slot @ export::ChatValue::NotArray(_), v) => *slot = v,
+                    (_, export::ChatValue::NotArray(_)) => {}
+                },
+            }
+        }
+    }
+    let (chats, report) = cleaning::clean(&merged, &opts.cleaning);
+    let conversations = chats
+        .into_iter()
+        .map(|chat| build_conversation(chat, opts))
+        .collect();
+    Ok(Dataset {
+        conversations,
+        report,
+    })
+}
+
 /// Parses, cleans, measures and analyses an export (the built-in analyzer).
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
     let (chats, report) = clean_export(input, opts)?;
@@ -170,6 +211,11 @@ impl Dataset {
         estimate::evaluate_selected(self.summaries(), filter)
     }
 
+    /// The report over the conversations `filter` selects.
+    pub fn report(&self, filter: &Filter, opts: &report::ReportOptions) -> report::Report {
+        report::build(self.summaries(), filter, opts, self.report.filtered)
+    }
+
     /// Conversation records selected by `filter`, in file order.
     pub fn records(&self, filter: &Filter) -> Vec<ConversationRecord> {
         let range = filter.time_range();
@@ -177,5 +223,35 @@ impl Dataset {
             .filter(|s| filter.matches(s, range))
             .map(ConversationRecord::from)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_exports_keep_each_message_once() {
+        let week1 = br#"{"c1": [
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:00:00.000Z", "UNIQUE_POST_ID": "m1"},
+          {"MESSAGE_CONTENT": "on it", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-01T10:05:00.000Z", "AGENT_USERNAME": "amina"}
+        ]}"#;
+        // The next export overlaps: m1 again (its id), the reply again (no id: direction, time
+        // and text), then a new message, and a new chat.
+        let week2 = br#"{"c1": [
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:00:00.000Z", "UNIQUE_POST_ID": "m1"},
+          {"MESSAGE_CONTENT": "on it", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-01T10:05:00.000Z", "AGENT_USERNAME": "amina"},
+          {"MESSAGE_CONTENT": "works now, thanks", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:30:00.000Z"}
+        ], "c2": [
+          {"MESSAGE_CONTENT": "hello", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-08T10:00:00.000Z"}
+        ]}"#;
+        let d = process_merged(&[week1, week2], &Options::default()).unwrap();
+        assert_eq!(d.conversations.len(), 2);
+        assert_eq!(d.conversations[0].messages.len(), 3);
+        assert_eq!(d.report.filtered.duplicate, 2);
+        let alone = process(week2, &Options::default()).unwrap();
+        assert_eq!(alone.conversations[0].summary, d.conversations[0].summary);
+        let (file, _) = process_merged(&[week1, b"{oops"], &Options::default()).unwrap_err();
+        assert_eq!(file, 1);
     }
 }

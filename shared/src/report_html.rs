@@ -8,6 +8,9 @@ use crate::report::Report;
 use crate::response_time::Stats;
 use crate::service::{Level, TimeStats};
 
+/// The page's title when none is given.
+pub const REPORT_TITLE: &str = "PowerPulse report";
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
