@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use powerpulse_shared::report::ReportParams;
 use powerpulse_shared::time::{parse_tz, Tz};
 
 /// A secret value (API key, token): never printed, never serialized.
@@ -156,6 +157,9 @@ pub struct Config {
     /// `SEARCH_COUNT_CAP`: the matches a search's count reads before it reports a lower bound
     /// (50,000; `exact_total=true` asks for every one).
     pub search_count_cap: u64,
+    /// `BUSINESS_HOURS`, `HOLIDAYS`, `FIRST_RESPONSE_TARGET`, `REPLY_GAP_TARGET`: the report's
+    /// settings where a request gives none.
+    pub report_defaults: ReportParams,
 }
 
 /// A configuration problem, named with its variable.
@@ -294,7 +298,24 @@ impl Config {
                     .into(),
             ));
         }
+        let report_defaults = ReportParams {
+            business_hours: v.var("BUSINESS_HOURS"),
+            holidays: v.var("HOLIDAYS"),
+            first_response_target: v
+                .var("FIRST_RESPONSE_TARGET")
+                .map(|_| v.parsed("FIRST_RESPONSE_TARGET", 0.0))
+                .transpose()?,
+            reply_gap_target: v
+                .var("REPLY_GAP_TARGET")
+                .map(|_| v.parsed("REPLY_GAP_TARGET", 0.0))
+                .transpose()?,
+            ..ReportParams::default()
+        };
+        report_defaults
+            .to_options(timezone)
+            .map_err(|e| ConfigError(format!("BUSINESS_HOURS / HOLIDAYS / *_TARGET: {e}")))?;
         Ok(Config {
+            report_defaults,
             database_url: v
                 .var("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://powerpulse.db".into()),

@@ -42,6 +42,23 @@ pub async fn tally(store: &Store, f: &Filter) -> Result<Tally> {
     Ok(tally)
 }
 
+/// The report over the conversations `f` selects: every summary streamed through the shared
+/// crate's builder (business time needs each gap's instants, which no rollup keeps).
+pub async fn report_of(
+    store: &Store,
+    f: &Filter,
+    opts: &powerpulse_shared::report::ReportOptions,
+) -> Result<powerpulse_shared::report::Report> {
+    let mut b = powerpulse_shared::report::ReportBuilder::new(f, opts);
+    let range = f.time_range();
+    store
+        .each_summary(f, range.from_ms, range.to_ms, |s| b.add(&s))
+        .await?;
+    let mut r = b.finish(store.filtered_totals().await?);
+    r.metrics.last_updated = store.last_updated().await?;
+    Ok(r)
+}
+
 /// Dataset metrics over the conversations `f` selects.
 pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
     Ok(report(

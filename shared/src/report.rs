@@ -95,6 +95,22 @@ pub struct ReportParams {
 }
 
 impl ReportParams {
+    /// These settings, each unset one taken from `defaults` (the server's configuration).
+    pub fn or(self, defaults: &ReportParams) -> ReportParams {
+        let d = defaults.clone();
+        ReportParams {
+            business_hours: self.business_hours.or(d.business_hours),
+            holidays: self.holidays.or(d.holidays),
+            period: self.period.or(d.period),
+            compare: self.compare.or(d.compare),
+            against: self.against.or(d.against),
+            first_response_target: self.first_response_target.or(d.first_response_target),
+            reply_gap_target: self.reply_gap_target.or(d.reply_gap_target),
+            target_clock: self.target_clock.or(d.target_clock),
+            identifiers: self.identifiers.or(d.identifiers),
+        }
+    }
+
     /// The options these settings describe, the hours read in `tz`; the error names the value
     /// at fault.
     pub fn to_options(&self, tz: crate::time::Tz) -> Result<ReportOptions, String> {
@@ -315,11 +331,8 @@ impl<'a> ReportBuilder<'a> {
                 service: t.service(),
             })
             .collect();
-        self.breach_list.sort_by(|a, b| {
-            wait(b)
-                .total_cmp(&wait(a))
-                .then_with(|| a.chat_id.cmp(&b.chat_id))
-        });
+        self.breach_list.sort_by(longest_first);
+        self.breach_list.truncate(MAX_BREACHES);
         Report {
             schedule: self.opts.schedule.to_string(),
             targets: self.opts.targets,
@@ -365,11 +378,20 @@ fn wait(b: &Breach) -> f64 {
     b.business_minutes.unwrap_or(f64::INFINITY)
 }
 
+/// The longest wait first; a total order, so any reading order lists the same breaches.
+fn longest_first(a: &Breach, b: &Breach) -> std::cmp::Ordering {
+    wait(b)
+        .total_cmp(&wait(a))
+        .then_with(|| a.chat_id.cmp(&b.chat_id))
+        .then_with(|| a.customer_ms.cmp(&b.customer_ms))
+        .then_with(|| (a.target as u8).cmp(&(b.target as u8)))
+}
+
 /// Keeps the [`MAX_BREACHES`] longest waits (amortized: trims when twice as many are held).
 fn keep_longest(list: &mut Vec<Breach>, b: Breach) {
     list.push(b);
     if list.len() >= 2 * MAX_BREACHES {
-        list.sort_by(|a, b| wait(b).total_cmp(&wait(a)));
+        list.sort_by(longest_first);
         list.truncate(MAX_BREACHES);
     }
 }
@@ -388,9 +410,7 @@ pub fn build<'a>(
             b.add(s);
         }
     }
-    let mut r = b.finish(filtered);
-    r.breach_list.truncate(MAX_BREACHES);
-    r
+    b.finish(filtered)
 }
 
 #[cfg(test)]

@@ -70,7 +70,11 @@ impl Openings {
 
     /// Meta's figures over the openings collected.
     pub fn responsiveness(mut self) -> Responsiveness {
-        self.list.sort_unstable_by_key(|&(at, _)| at);
+        // A total order, so conversations read in any order give the same window.
+        self.list.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.unwrap_or(-1.0).total_cmp(&b.1.unwrap_or(-1.0)))
+        });
         let Some(&(last, _)) = self.list.last() else {
             return Responsiveness {
                 rate_short_by: BADGE_RATE,

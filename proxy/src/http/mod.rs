@@ -8,6 +8,7 @@ pub mod error;
 mod health;
 mod jobs;
 mod metrics;
+mod report;
 mod reviews;
 mod static_files;
 mod upload;
@@ -99,6 +100,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(utoipa_axum::routes!(metrics::metrics))
         .routes(utoipa_axum::routes!(metrics::daily))
         .routes(utoipa_axum::routes!(metrics::agents))
+        .routes(utoipa_axum::routes!(report::report))
         .routes(utoipa_axum::routes!(conversations::list))
         .routes(utoipa_axum::routes!(conversations::get_one))
         .routes(utoipa_axum::routes!(
