@@ -59,6 +59,24 @@ pub async fn report_of(
     Ok(r)
 }
 
+/// The items behind a figure among the conversations `f` selects.
+pub async fn evidence_of(
+    store: &Store,
+    f: &Filter,
+    what: &powerpulse_shared::evidence::Evidence,
+    opts: &powerpulse_shared::report::ReportOptions,
+) -> Result<powerpulse_shared::evidence::EvidenceList> {
+    let range = f.time_range();
+    let mut out = powerpulse_shared::evidence::EvidenceList::default();
+    store
+        .each_summary(f, range.from_ms, range.to_ms, |s| {
+            out.extend(powerpulse_shared::evidence::evidence([&s], f, what, opts))
+        })
+        .await?;
+    out.finish();
+    Ok(out)
+}
+
 /// Dataset metrics over the conversations `f` selects.
 pub async fn dataset(store: &Store, f: &Filter) -> Result<MetricsReport> {
     Ok(report(

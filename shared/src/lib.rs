@@ -32,6 +32,7 @@ pub mod csv_out;
 pub mod error;
 pub mod estimate;
 pub mod evaluate;
+pub mod evidence;
 pub mod export;
 pub mod filters;
 pub mod hours;

@@ -341,6 +341,19 @@ pub fn reply_gap_histogram<'a>(
     histogram(&mut gaps)
 }
 
+/// The index of the histogram's last (open) bar.
+pub const GAP_BUCKETS: usize = BUCKETS.len();
+
+/// The bar of the histogram (index from 0) a reply gap falls in, as [`histogram`] counts it.
+pub fn gap_bucket(minutes: f64) -> usize {
+    let m =
+        (minutes * crate::time::MS_PER_MINUTE).round() as i64 as f64 / crate::time::MS_PER_MINUTE;
+    BUCKETS
+        .iter()
+        .position(|(u, _)| m < *u)
+        .unwrap_or(BUCKETS.len())
+}
+
 /// The histogram's bars over a set of reply gaps.
 pub fn histogram(gaps: &mut Dist) -> Vec<Bucket> {
     let uppers: Vec<f64> = BUCKETS.iter().map(|(u, _)| *u).collect();

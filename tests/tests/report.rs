@@ -5,6 +5,8 @@
 use powerpulse_e2e::api::{cli, client, get_json, upload, Backend};
 use powerpulse_e2e::in_process::InProcess;
 use powerpulse_e2e::on_both_backends;
+use powerpulse_shared::evidence::{evidence, Evidence};
+use powerpulse_shared::service::Target;
 use serde_json::Value;
 
 fn export(name: &str) -> std::path::PathBuf {
@@ -172,6 +174,82 @@ async fn the_page_is_self_contained_and_holds_no_message_text(b: Backend<'_>) {
     assert!(checked > 500, "{checked} texts checked");
 }
 
+async fn evidence_lists_exactly_what_a_figure_counts(b: Backend<'_>) {
+    let s = InProcess::start(b.options("evidence")).await;
+    let bytes = std::fs::read(export("kenya-a.json")).unwrap();
+    assert_eq!(upload(&s.url, bytes.clone(), None).await.status(), 200);
+    let d = powerpulse_shared::process(&bytes, &Default::default()).unwrap();
+    let filter = powerpulse_shared::Filter {
+        tz: powerpulse_shared::time::Tz::from_name("Africa/Nairobi").unwrap(),
+        ..Default::default()
+    };
+    let params = powerpulse_shared::report::ReportParams {
+        business_hours: Some("Mon-Fri 08:00-17:00".into()),
+        ..Default::default()
+    };
+    let opts = params.to_options(filter.tz).unwrap();
+    let m = d.metrics(&filter);
+    for (query, what) in [
+        ("kind=not_resolved", Evidence::NotResolved),
+        ("kind=unsatisfied", Evidence::Unsatisfied),
+        (
+            "kind=day&date=2025-08-12",
+            Evidence::Day {
+                date: "2025-08-12".parse().unwrap(),
+            },
+        ),
+        (
+            "kind=gap_bucket&bucket=3",
+            Evidence::GapBucket { bucket: 3 },
+        ),
+        (
+            "kind=topic&topic=outage",
+            Evidence::Topic {
+                topic: "outage".into(),
+            },
+        ),
+        (
+            "kind=breaches&target=first_response",
+            Evidence::Breaches {
+                target: Target::FirstResponse,
+            },
+        ),
+    ] {
+        let got = get_json(
+            &format!(
+                "{}/api/evidence?{query}&tz=Africa/Nairobi&business_hours=Mon-Fri%2008:00-17:00",
+                s.url
+            ),
+            200,
+        )
+        .await;
+        let want = evidence(d.summaries(), &filter, &what, &opts);
+        assert!(want.total > 0, "{query}");
+        assert_eq!(got, serde_json::to_value(&want).unwrap(), "{query}");
+        // The list is the figure's: as many as the KPI counts.
+        let counted = match what {
+            Evidence::NotResolved => Some(
+                m.core.n.fcr - (m.core.fcr_percentage * m.core.n.fcr as f64 / 100.0).round() as u64,
+            ),
+            Evidence::Unsatisfied => Some(
+                m.core.n.csat
+                    - (m.core.csat_percentage * m.core.n.csat as f64 / 100.0).round() as u64,
+            ),
+            _ => None,
+        };
+        if let Some(n) = counted {
+            assert_eq!(want.total, n, "{query}");
+        }
+    }
+    let r = client()
+        .get(format!("{}/api/evidence?kind=gap_bucket", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("needs bucket"));
+}
+
 async fn bad_parameters_are_named(b: Backend<'_>) {
     let s = InProcess::start(b.options("report_bad")).await;
     for (q, says) in [
@@ -200,5 +278,6 @@ async fn bad_parameters_are_named(b: Backend<'_>) {
 on_both_backends!(
     the_api_gives_the_clis_report,
     the_page_is_self_contained_and_holds_no_message_text,
+    evidence_lists_exactly_what_a_figure_counts,
     bad_parameters_are_named,
 );

@@ -101,6 +101,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(utoipa_axum::routes!(metrics::daily))
         .routes(utoipa_axum::routes!(metrics::agents))
         .routes(utoipa_axum::routes!(report::report))
+        .routes(utoipa_axum::routes!(report::evidence))
         .routes(utoipa_axum::routes!(conversations::list))
         .routes(utoipa_axum::routes!(conversations::get_one))
         .routes(utoipa_axum::routes!(

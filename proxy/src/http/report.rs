@@ -1,10 +1,11 @@
-//! `GET /api/report`: the shared crate's report over the stored conversations, as JSON or as
+//! `GET /api/report`, `GET /api/evidence`: the shared crate's report over the stored conversations, as JSON or as
 //! the self-contained HTML page (`format=html`), the CLI's `powerpulse report` for the same
 //! data and parameters.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use powerpulse_shared::evidence::{EvidenceList, EvidenceParams};
 use powerpulse_shared::report::{Report, ReportParams};
 use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
 use powerpulse_shared::FilterParams;
@@ -85,4 +86,32 @@ pub async fn report(
         )
             .into_response(),
     })
+}
+
+/// The exact conversations (or reply gaps) behind a figure: a day's or a period's bar, the
+/// CSAT or FCR misses, a topic, an agent, a histogram bar, the breaches of a target (judged
+/// with the report's settings).
+#[utoipa::path(
+    get,
+    path = "/api/evidence",
+    tag = "metrics",
+    params(EvidenceParams, ReportParams, FilterParams),
+    responses((status = 200, body = EvidenceList), (status = 422, body = super::error::ErrorBody)),
+    security((), ("bearer" = []))
+)]
+pub async fn evidence(
+    State(state): State<AppState>,
+    ApiQuery(what): ApiQuery<EvidenceParams>,
+    ApiQuery(params): ApiQuery<ReportParams>,
+    ApiFilter(f): ApiFilter,
+) -> Result<Response, ApiError> {
+    let what = what.to_evidence().map_err(ApiError::Invalid)?;
+    let params = params.or(&state.config.report_defaults);
+    let opts = params.to_options(f.tz).map_err(ApiError::Invalid)?;
+    let list = crate::metrics::evidence_of(&state.store, &f, &what, &opts).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_vec(&list).expect("evidence serializes"),
+    )
+        .into_response())
 }
