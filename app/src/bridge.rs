@@ -93,6 +93,31 @@ pub fn query(ui: Ui, filter_changed_at: Option<f64>) {
             seq,
             filter: ui.filter.get_untracked(),
             list: ui.list.get_untracked(),
+            report: ui.report_params.get_untracked(),
+        },
+        None,
+    );
+}
+
+/// Asks for the items behind a figure (shown in the evidence panel).
+pub fn evidence(ui: Ui, evidence: powerpulse_shared::evidence::Evidence, title: String) {
+    send(
+        &Request::Evidence {
+            filter: ui.filter.get_untracked(),
+            report: ui.report_params.get_untracked(),
+            evidence,
+            title,
+        },
+        None,
+    );
+}
+
+/// Asks for the report page (downloaded when it comes).
+pub fn report_page(ui: Ui) {
+    send(
+        &Request::ReportPage {
+            filter: ui.filter.get_untracked(),
+            report: ui.report_params.get_untracked(),
         },
         None,
     );
@@ -111,17 +136,20 @@ pub fn page(ui: Ui) {
     );
 }
 
-/// Loads a file.
-pub fn load(file: web_sys::File) {
+/// Loads one file, or several merged into one dataset.
+pub fn load(files: Vec<web_sys::File>) {
     let seq = next_seq();
     with(|b| b.pending_first_view.set(Some(Measure::Load(now()))));
-    send(
-        &Request::Load {
-            seq,
-            name: file.name(),
-        },
-        Some(file.into()),
-    );
+    let name = files
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let payload: JsValue = match <[web_sys::File; 1]>::try_from(files) {
+        Ok([one]) => one.into(),
+        Err(many) => many.into_iter().collect::<Array>().into(),
+    };
+    send(&Request::Load { seq, name }, Some(payload));
 }
 
 /// Opens a saved dataset.
@@ -155,6 +183,8 @@ fn download(name: &str, bytes: &JsValue) {
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(if name.ends_with(".json") {
         "application/json"
+    } else if name.ends_with(".html") {
+        "text/html;charset=utf-8"
     } else {
         "text/csv;charset=utf-8"
     });
@@ -249,6 +279,7 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
             query(ui, None);
         }
         Reply::File { name } => download(&name, &payload),
+        Reply::Evidence { title, list } => ui.evidence.set(Some((title, list))),
         Reply::Datasets { datasets, warning } => {
             // The open dataset's description may have changed (an AI analysis, say).
             if let Some(cur) = ui.current.get_untracked() {

@@ -21,6 +21,7 @@ use components::{
     agents::Agents, conversations::Conversations, filters::Filters, header::Header, kpis::Kpis,
 };
 use components::{agreement::Agreement, quality::Quality, transcript::Transcript, upload::Upload};
+use components::{evidence::EvidencePanel, service::Service};
 use state::{ServerInfo, Ui};
 
 /// Asks `/health` what the server offers (nothing, when the page is opened offline).
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                 </h1>
                 <Filters/>
                 <Kpis/>
+                <EvidencePanel/>
                 <div class="grid">
                     <Daily/>
                     <Histogram/>
@@ -85,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Heatmap/>
                     <Quality/>
                 </div>
+                <Service/>
                 <Agreement/>
                 <Agents/>
                 <Conversations/>

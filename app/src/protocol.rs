@@ -4,9 +4,11 @@
 use powerpulse_shared::csv_out::ExportType;
 use powerpulse_shared::estimate::{Queue, ReviewEvaluation};
 use powerpulse_shared::evaluate::Label;
+use powerpulse_shared::evidence::{Evidence, EvidenceList};
 use powerpulse_shared::list::{ListPage, ListQuery};
 use powerpulse_shared::metrics::Bucket;
 use powerpulse_shared::records::AnalyzerJudgement;
+use powerpulse_shared::report::{Report, ReportParams};
 use powerpulse_shared::{AgentRow, CleaningReport, DailyRow, Filter, MessageRecord, MetricsReport};
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +37,12 @@ pub struct DatasetMeta {
 pub enum Request {
     /// Start: list the datasets and reopen the last one.
     Init,
-    /// Read, process, show and save a file (the payload is the `File`).
+    /// Read, process, show and save one file or several merged into one dataset (the payload
+    /// is a `File` or an array of them).
     Load {
         /// Echoed in the answers.
         seq: u32,
-        /// The file name.
+        /// The dataset's name (the file names).
         name: String,
     },
     /// Reopen a saved dataset.
@@ -62,6 +65,26 @@ pub enum Request {
         filter: Filter,
         /// The conversation list's page.
         list: ListQuery,
+        /// The report's settings (business hours, targets, periods).
+        report: ReportParams,
+    },
+    /// The conversations (or reply gaps) behind a figure.
+    Evidence {
+        /// The filter.
+        filter: Filter,
+        /// The report's settings (breaches are judged by them).
+        report: ReportParams,
+        /// What the figure counts.
+        evidence: Evidence,
+        /// What the page calls it.
+        title: String,
+    },
+    /// The report as one HTML page (the answer is a `File`).
+    ReportPage {
+        /// The filter.
+        filter: Filter,
+        /// The report's settings.
+        report: ReportParams,
     },
     /// Only the conversation list's page.
     Page {
@@ -171,6 +194,10 @@ pub struct View {
     pub evaluation: ReviewEvaluation,
     /// What to review next: unreviewed conversations in view, by queue.
     pub queues: Vec<(Queue, Vec<String>)>,
+    /// The report under the settings (`None` when they were refused).
+    pub report: Option<Report>,
+    /// Why the report's settings were refused.
+    pub report_error: Option<String>,
     /// Milliseconds the worker spent computing this.
     pub compute_ms: f64,
 }
@@ -287,6 +314,13 @@ pub enum Reply {
         applied: usize,
         /// Labels of chats the dataset does not hold (left out).
         unknown: usize,
+    },
+    /// The items behind a figure.
+    Evidence {
+        /// What the page called it.
+        title: String,
+        /// The items.
+        list: EvidenceList,
     },
     /// A file to download (payload: its bytes).
     File {

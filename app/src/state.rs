@@ -5,8 +5,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use powerpulse_shared::estimate::Queue;
 use powerpulse_shared::evaluate::Label;
+use powerpulse_shared::evidence::EvidenceList;
 use powerpulse_shared::list::{ListPage, ListQuery};
 use powerpulse_shared::records::AnalyzerJudgement;
+use powerpulse_shared::report::ReportParams;
 use powerpulse_shared::{CleaningReport, Filter, MessageRecord};
 
 use crate::protocol::{DatasetMeta, Facets, Stage, View};
@@ -113,6 +115,32 @@ pub struct Ui {
     pub persisted: RwSignal<Option<bool>>,
     /// Measured durations.
     pub timings: RwSignal<Timings>,
+    /// The report's settings: business hours, targets, periods (kept in this browser).
+    pub report_params: RwSignal<ReportParams>,
+    /// The items behind the figure last opened, with its title.
+    pub evidence: RwSignal<Option<(String, EvidenceList)>>,
+}
+
+/// Where the report's settings are kept between visits.
+const REPORT_KEY: &str = "powerpulse.report";
+
+/// The report's settings kept in this browser (none kept: the defaults).
+pub fn kept_report_params() -> ReportParams {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(REPORT_KEY).ok().flatten())
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps the report's settings for the next visit.
+pub fn keep_report_params(p: &ReportParams) {
+    if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = s.set_item(
+            REPORT_KEY,
+            &serde_json::to_string(p).expect("settings serialize"),
+        );
+    }
 }
 
 impl Ui {
@@ -137,6 +165,8 @@ impl Ui {
             ai: RwSignal::new(AiState::Idle),
             persisted: RwSignal::new(None),
             timings: RwSignal::new(Timings::default()),
+            report_params: RwSignal::new(kept_report_params()),
+            evidence: RwSignal::new(None),
         }
     }
 
@@ -147,6 +177,7 @@ impl Ui {
         self.page.set(None);
         self.report.set(None);
         self.transcript.set(None);
+        self.evidence.set(None);
     }
 }
 

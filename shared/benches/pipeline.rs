@@ -53,6 +53,16 @@ fn pipeline(c: &mut Criterion) {
     g.bench_function("metrics", |b| {
         b.iter(|| d.metrics(&Filter::default()).core.total_conversations)
     });
+    // The report with business hours: every gap through the business clock, per period, agent.
+    let hours = powerpulse_shared::report::ReportParams {
+        business_hours: Some("Mon-Fri 08:00-17:00, Sat 09:00-13:00".into()),
+        holidays: Some("2025-08-15".into()),
+        ..Default::default()
+    };
+    let opts = hours.to_options(Default::default()).unwrap();
+    g.bench_function("report", |b| {
+        b.iter(|| d.report(&Filter::default(), &opts).breaches)
+    });
     g.finish();
 }
 

@@ -93,6 +93,26 @@ async fn app_with_a_47_mb_export() {
             .unwrap();
         filters.push(timing(c, "data-filter-ms", prev).await);
     }
+    // A change of schedule or of period redraws everything (the report with it).
+    let mut schedules = Vec::new();
+    for (id, value) in [
+        ("business-hours", "Mon-Fri 08:00-17:00, Sat 09:00-13:00"),
+        ("holidays", "2025-08-15"),
+        ("period", "day"),
+        ("period", "month"),
+        ("business-hours", "Mon-Fri 07:00-19:00"),
+        ("period", "week"),
+    ] {
+        let prev = attr(c, "data-measured").await;
+        c.execute(
+            "const e = document.querySelector(`[data-testid='${arguments[0]}']`); \
+             e.value = arguments[1]; e.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![id.into(), value.into()],
+        )
+        .await
+        .unwrap();
+        schedules.push(timing(c, "data-filter-ms", prev).await);
+    }
     println!("BENCH app: {:.1} MB export", bytes.len() as f64 / 1e6);
     println!(
         "BENCH app: file chosen to KPIs on screen: median {:.0} ms ({loads:?})",
@@ -103,6 +123,7 @@ async fn app_with_a_47_mb_export() {
         median(opens.clone())
     );
     println!("BENCH app: filter change to everything redrawn: median {:.0} ms, max {:.0} ms ({filters:?})", median(filters.clone()), filters.iter().copied().fold(0.0, f64::max));
+    println!("BENCH app: schedule or period change to everything redrawn: median {:.0} ms, max {:.0} ms ({schedules:?})", median(schedules.clone()), schedules.iter().copied().fold(0.0, f64::max));
     let mut gz = 0;
     let mut br = 0;
     for e in std::fs::read_dir(workspace().join("dist"))
@@ -127,5 +148,6 @@ async fn app_with_a_47_mb_export() {
     println!("FIGURE app_load_ms {:.0}", median(loads));
     println!("FIGURE app_reopen_ms {:.0}", median(opens));
     println!("FIGURE app_filter_ms {:.0}", median(filters));
+    println!("FIGURE app_schedule_ms {:.0}", median(schedules));
     println!("FIGURE app_gzip_kb {:.0}", gz as f64 / 1024.0);
 }

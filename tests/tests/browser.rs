@@ -23,6 +23,9 @@
 //! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
 //! | review a random sample from the keyboard; the figures follow; reviews survive a reload and a re-import | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
 //! | import a labels file: the agreement panel fills; export the reviews for `powerpulse evaluate` | `a_labels_file_fills_the_agreement_panel_and_exports_back` |
+//! | set business hours and see the figures change; compare two weeks; download the report | `business_hours_change_the_figures_and_two_weeks_compare` |
+//! | click a chart bar or a KPI's misses and get exactly its conversations | `a_chart_bar_opens_exactly_its_conversations` |
+//! | choose two overlapping exports: one dataset, the duplicates counted | `two_overlapping_exports_merge_with_the_duplicates_counted` |
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -1816,4 +1819,304 @@ async fn a_labels_file_fills_the_agreement_panel_and_exports_back() {
     })
     .await;
     wait_attr(c, "review-counts", "data-sampled", &n).await;
+}
+
+/// The shared crate's report of `file` under `params` (UTC days, as the app's default filter).
+fn shared_report(
+    file: &Path,
+    params: &powerpulse_shared::report::ReportParams,
+) -> powerpulse_shared::report::Report {
+    let d = powerpulse_shared::process(&std::fs::read(file).unwrap(), &Default::default()).unwrap();
+    let f = powerpulse_shared::Filter::default();
+    d.report(&f, &params.to_options(f.tz).unwrap())
+}
+
+fn raw(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn business_hours_change_the_figures_and_two_weeks_compare() {
+    if !app_built() {
+        return;
+    }
+    let file = workspace().join("eval/kenya-a.json");
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &file).await;
+    // Around the clock, business time is calendar time.
+    let always = shared_report(&file, &Default::default());
+    let calendar = raw(always.service.calendar.first_response.median);
+    wait_attr(c, "time-calendar-first-response", "data-value", &calendar).await;
+    wait_attr(c, "time-business-first-response", "data-value", &calendar).await;
+
+    // Office hours: the business figures move, the calendar ones stay.
+    let hours = "Mon-Fri 08:00-17:00, Sat 09:00-13:00";
+    set_input(c, "business-hours", hours).await;
+    let params = powerpulse_shared::report::ReportParams {
+        business_hours: Some(hours.into()),
+        ..Default::default()
+    };
+    let office = shared_report(&file, &params);
+    let business = raw(office.service.business.first_response.median);
+    assert_ne!(business, calendar);
+    wait_attr(c, "time-business-first-response", "data-value", &business).await;
+    wait_attr(c, "time-calendar-first-response", "data-value", &calendar).await;
+    wait_attr(
+        c,
+        "sla-first-response",
+        "data-value",
+        &raw(office.service.first_response.percentage),
+    )
+    .await;
+    assert!(text_of(c, "service-schedule").await.contains(hours));
+    // A bad schedule is said, in the API's words.
+    set_input(c, "business-hours", "Mon-Fry 08:00-17:00").await;
+    wait_text_contains(c, "service-error", "\"Fry\" is not a day").await;
+    set_input(c, "business-hours", hours).await;
+    wait_attr(c, "time-business-first-response", "data-value", &business).await;
+
+    // Two ISO weeks compared, then a chosen pair.
+    select(c, "period", "week").await;
+    let cmp = office.comparison.as_ref().unwrap();
+    wait_attr(c, "comparison", "data-current", &cmp.current).await;
+    wait_attr(c, "comparison", "data-previous", &cmp.previous).await;
+    let csat = cmp
+        .changes
+        .iter()
+        .find(|ch| ch.kpi == "csat_percentage")
+        .unwrap();
+    let delta = c
+        .find(Locator::Css(
+            "[data-testid='comparison'] tr[data-kpi='csat_percentage']",
+        ))
+        .await
+        .unwrap()
+        .attr("data-delta")
+        .await
+        .unwrap();
+    assert_eq!(delta.unwrap_or_default(), raw(csat.delta));
+    select(c, "compare-current", &cmp.previous).await;
+    wait_attr(c, "comparison", "data-current", &cmp.previous).await;
+
+    // The report page downloads, and is the CLI's for the same settings.
+    select(c, "compare-current", &cmp.current).await;
+    wait_attr(c, "comparison", "data-current", &cmp.current).await;
+    click(c, "report-download").await;
+    let page = wait_file(
+        &b.downloads.join("powerpulse_report.html"),
+        Duration::from_secs(20),
+    )
+    .await;
+    let want = cli(&[
+        "report",
+        file.to_str().unwrap(),
+        "--business-hours",
+        hours,
+        "--period",
+        "week",
+        "--compare",
+        &cmp.current,
+    ]);
+    assert_eq!(
+        String::from_utf8(page).unwrap(),
+        String::from_utf8(want).unwrap()
+    );
+
+    // The settings are kept: after a reload the figures are the office's.
+    c.refresh().await.unwrap();
+    wait_attr(c, "time-business-first-response", "data-value", &business).await;
+}
+
+/// Waits until the element `id` holds `part` in its text.
+async fn wait_text_contains(c: &Client, id: &str, part: &str) {
+    let start = Instant::now();
+    loop {
+        if let Ok(e) = c.find(Locator::Css(&format!("[data-testid='{id}']"))).await {
+            if e.text().await.unwrap_or_default().contains(part) {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{id} never says {part:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The chat ids of the evidence panel's rows, once it lists `total` items.
+async fn evidence_rows(c: &Client, total: u64) -> Vec<String> {
+    wait_attr(c, "evidence", "data-total", &total.to_string()).await;
+    let rows = c
+        .find_all(Locator::Css("[data-testid='evidence-row']"))
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for r in rows {
+        ids.push(r.attr("data-chat").await.unwrap().unwrap_or_default());
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chart_bar_opens_exactly_its_conversations() {
+    if !app_built() {
+        return;
+    }
+    use powerpulse_shared::evidence::{evidence, Evidence};
+    let file = workspace().join("eval/kenya-a.json");
+    let d =
+        powerpulse_shared::process(&std::fs::read(&file).unwrap(), &Default::default()).unwrap();
+    let f = powerpulse_shared::Filter::default();
+    let opts = powerpulse_shared::report::ReportParams::default()
+        .to_options(f.tz)
+        .unwrap();
+    let want = |what: Evidence| {
+        let l = evidence(d.summaries(), &f, &what, &opts);
+        let ids: Vec<String> = l.items.iter().map(|i| i.chat_id.clone()).collect();
+        (l.total, ids)
+    };
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    load_in_app(c, &server.url, &file).await;
+
+    // The busiest day's bar.
+    let bars = c
+        .find_all(Locator::Css("[data-testid='daily-bar']"))
+        .await
+        .unwrap();
+    let mut busiest = (0u64, None);
+    for bar in bars {
+        let n: u64 = bar
+            .attr("data-count")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        if n > busiest.0 {
+            busiest = (n, Some(bar));
+        }
+    }
+    let bar = busiest.1.expect("a day with conversations");
+    let date = bar.attr("data-date").await.unwrap().unwrap();
+    scroll_to(c, &bar).await;
+    bar.click().await.unwrap();
+    let (total, ids) = want(Evidence::Day {
+        date: date.parse().unwrap(),
+    });
+    assert_eq!(total, busiest.0, "the bar counts what it lists");
+    assert_eq!(evidence_rows(c, total).await, ids);
+
+    // A bar of the reply-gap histogram: its gaps.
+    let gap = c
+        .find(Locator::Css("[data-testid='gap-bar'][data-bucket='3']"))
+        .await
+        .unwrap();
+    let count: u64 = gap
+        .attr("data-count")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    scroll_to(c, &gap).await;
+    gap.click().await.unwrap();
+    let (total, ids) = want(Evidence::GapBucket { bucket: 3 });
+    assert_eq!(total, count);
+    assert_eq!(evidence_rows(c, total).await, ids);
+
+    // The FCR card's misses; one of them opens its transcript.
+    click(c, "kpi-fcr-misses").await;
+    let (total, ids) = want(Evidence::NotResolved);
+    assert!(total > 10);
+    assert_eq!(evidence_rows(c, total).await, ids);
+    c.find(Locator::Css("[data-testid='evidence-row'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(open_chat(c).await, ids[0]);
+    press(c, "\u{e00c}").await;
+    click(c, "evidence-close").await;
+    assert!(c
+        .find(Locator::Css("[data-testid='evidence']"))
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_overlapping_exports_merge_with_the_duplicates_counted() {
+    if !app_built() {
+        return;
+    }
+    // Two weekly exports of a real page that overlap: the chats in the middle are in both.
+    let all: serde_json::Map<String, Value> =
+        serde_json::from_slice(&std::fs::read(workspace().join("eval/kenya-a.json")).unwrap())
+            .unwrap();
+    let chats: Vec<(&String, &Value)> = all.iter().collect();
+    let part = |r: std::ops::Range<usize>| {
+        let m: serde_json::Map<String, Value> = chats[r]
+            .iter()
+            .map(|(k, v)| ((*k).clone(), (*v).clone()))
+            .collect();
+        serde_json::to_vec(&m).unwrap()
+    };
+    let dir = TempDir::new("merge");
+    let (first, second) = (dir.join("week1.json"), dir.join("week2.json"));
+    std::fs::write(&first, part(0..90)).unwrap();
+    std::fs::write(&second, part(50..140)).unwrap();
+    let merged = powerpulse_shared::process_merged(
+        &[
+            &std::fs::read(&first).unwrap(),
+            &std::fs::read(&second).unwrap(),
+        ],
+        &Default::default(),
+    )
+    .unwrap();
+    let alone = powerpulse_shared::process(
+        &std::fs::read(workspace().join("eval/kenya-a.json")).unwrap(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(merged.conversations.len(), 140);
+    assert!(merged.report.filtered.duplicate > alone.report.filtered.duplicate);
+
+    let server = Server::start(ServerOptions::default());
+    let b = Browser::start().await;
+    let c = &b.client;
+    open_app(c, &server.url).await;
+    // Both files chosen at once (WebDriver: one path per line).
+    c.find(Locator::Css("[data-testid='file-input']"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{}\n{}", first.display(), second.display()))
+        .await
+        .unwrap();
+    wait_for(c, "merged", Duration::from_secs(60), |k| {
+        k[0] == Some(140.0)
+    })
+    .await;
+    let m = merged.metrics(&powerpulse_shared::Filter::default());
+    let k = kpis(c).await;
+    assert_eq!(
+        (k[1], k[2]),
+        (
+            Some(m.core.total_messages as f64),
+            Some(m.core.csat_percentage)
+        )
+    );
+    let dups: String = text_of(c, "filtered-duplicate")
+        .await
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(dups, merged.report.filtered.duplicate.to_string());
+    assert!(text_of(c, "dataset-select")
+        .await
+        .contains("week1.json + week2.json"));
 }

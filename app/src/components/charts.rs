@@ -3,6 +3,9 @@
 
 use leptos::prelude::*;
 
+use powerpulse_shared::evidence::Evidence;
+
+use crate::bridge;
 use crate::format;
 use crate::state::Ui;
 
@@ -44,10 +47,16 @@ pub fn Daily() -> impl IntoView {
                 let bars = days.iter().enumerate().map(|(i, d)| {
                     let c = d.core.total_conversations as f64;
                     let title = format!("{}: {} conversations, CSAT {}", d.date, d.core.total_conversations, format::pct(d.core.csat_percentage));
+                    let date = d.date;
+                    // The whole column is the target, so a quiet day's bar can be clicked too.
                     view! {
-                        <rect class="bar" x=PAD_L + i as f64 * bw + bw * 0.1 y=y(c) width=(bw * 0.8).max(0.5) height=(PAD_T + plot_h - y(c)).max(0.0)>
-                            <title>{title}</title>
-                        </rect>
+                        <g class="clickable" data-testid="daily-bar" data-date=date.to_string() data-count=d.core.total_conversations.to_string()
+                            on:click=move |_| bridge::evidence(ui, Evidence::Day { date }, format!("Conversations of {date}"))>
+                            <rect class="hit" x=PAD_L + i as f64 * bw y=PAD_T width=bw.max(0.5) height=plot_h></rect>
+                            <rect class="bar" x=PAD_L + i as f64 * bw + bw * 0.1 y=y(c) width=(bw * 0.8).max(0.5) height=(PAD_T + plot_h - y(c)).max(0.0)>
+                                <title>{title}</title>
+                            </rect>
+                        </g>
                     }
                 }).collect_view();
                 let line: String = days.iter().enumerate().filter(|(_, d)| d.core.n.csat > 0).map(|(i, d)| {
@@ -95,8 +104,11 @@ pub fn Histogram() -> impl IntoView {
                         {b.iter().enumerate().map(|(i, x)| {
                             let h = plot_h * x.count as f64 / max;
                             let share = if total == 0 { 0.0 } else { x.count as f64 * 100.0 / total as f64 };
+                            let label = x.label.clone();
                             view! {
-                                <g>
+                                <g class="clickable" data-testid="gap-bar" data-bucket=i.to_string() data-count=x.count.to_string()
+                                    on:click=move |_| bridge::evidence(ui, Evidence::GapBucket { bucket: i }, format!("Reply gaps of {label}"))>
+                                    <rect class="hit" x=PAD_L + i as f64 * bw y=PAD_T width=bw height=plot_h></rect>
                                     <rect class="bar alt" x=PAD_L + i as f64 * bw + 3.0 y=PAD_T + plot_h - h width=bw - 6.0 height=h>
                                         <title>{format!("{}: {} replies ({:.1}%)", x.label, x.count, share)}</title>
                                     </rect>

@@ -2,6 +2,9 @@
 
 use leptos::prelude::*;
 
+use powerpulse_shared::evidence::Evidence;
+
+use crate::bridge;
 use crate::format;
 use crate::state::Ui;
 
@@ -13,7 +16,11 @@ fn Card(
     #[prop(into)] value: Signal<String>,
     #[prop(into)] raw: Signal<String>,
     #[prop(into)] detail: Signal<String>,
+    /// What the card's misses are, to list them.
+    #[prop(optional)]
+    misses: Option<(Evidence, &'static str)>,
 ) -> impl IntoView {
+    let ui = expect_context::<Ui>();
     let desc = format!("{id}-definition");
     let desc_ref = desc.clone();
     let name = format!("{id}-label");
@@ -25,6 +32,10 @@ fn Card(
             <div class="kpi-label" id=name>{label}</div>
             <div class="kpi-value">{move || value.get()}</div>
             <div class="kpi-detail">{move || detail.get()}</div>
+            {misses.map(|(what, title)| view! {
+                <button class="button ghost small" data-testid=format!("{id}-misses")
+                    on:click=move |_| bridge::evidence(ui, what.clone(), title.to_owned())>"Show the misses"</button>
+            })}
             <div class="kpi-definition" role="tooltip" id=desc>{definition}</div>
         </div>
     }
@@ -69,11 +80,13 @@ pub fn Kpis() -> impl IntoView {
             <Card id="kpi-csat" label="CSAT"
                 definition="Satisfied conversations (score 4 or 5 of 5) among those with a satisfaction score."
                 value=s(|k, _, _| format::pct(k.csat)) raw=s(|k, _, _| k.csat.to_string())
-                detail=s(|_, n, _| format!("n = {}", format::count(n.csat)))/>
+                detail=s(|_, n, _| format!("n = {}", format::count(n.csat)))
+                misses=(Evidence::Unsatisfied, "Conversations not satisfied")/>
             <Card id="kpi-fcr" label="First-contact resolution"
                 definition="Issues solved or fully answered without the customer coming back a day or more later, among conversations that hold an issue."
                 value=s(|k, _, _| format::pct(k.fcr)) raw=s(|k, _, _| k.fcr.to_string())
-                detail=s(|_, n, _| format!("n = {}", format::count(n.fcr)))/>
+                detail=s(|_, n, _| format!("n = {}", format::count(n.fcr)))
+                misses=(Evidence::NotResolved, "Conversations not resolved on first contact")/>
             <Card id="kpi-response-time" label="Average reply gap"
                 definition="Per agent reply, the time since the latest customer message; averaged per conversation, then over conversations. Turn response: from a customer's first unanswered message to the reply."
                 value=s(|k, _, _| format::minutes(k.reply_gap)) raw=s(|k, _, _| opt(k.reply_gap))

@@ -13,27 +13,27 @@ use crate::state::Ui;
 pub fn Upload() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let dragging = RwSignal::new(false);
-    let take = move |file: Option<web_sys::File>| {
-        if let Some(f) = file {
+    // Several files at once are merged into one dataset (each message kept once).
+    let take = move |files: Option<web_sys::FileList>| {
+        let files: Vec<web_sys::File> = files
+            .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
             ui.error.set(None);
             ui.progress.set(Some((Stage::Reading, 1.0)));
-            bridge::load(f);
+            bridge::load(files);
         }
     };
     let on_change = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = ev.target().expect("target").unchecked_into();
-        take(input.files().and_then(|f| f.get(0)));
+        take(input.files());
         // Choosing the same file again must fire a change event.
         input.set_value("");
     };
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        take(
-            ev.data_transfer()
-                .and_then(|d| d.files())
-                .and_then(|f| f.get(0)),
-        );
+        take(ev.data_transfer().and_then(|d| d.files()));
     };
     let compact = move || ui.current.get().is_some();
     view! {
@@ -56,6 +56,7 @@ pub fn Upload() -> impl IntoView {
                 <input
                     type="file"
                     accept=".json,application/json"
+                    multiple
                     data-testid="file-input"
                     on:change=on_change
                 />
@@ -63,9 +64,9 @@ pub fn Upload() -> impl IntoView {
             </label>
             <p class="hint">
                 {move || if compact() {
-                    "or drop a file here".to_owned()
+                    "or drop files here (several are merged)".to_owned()
                 } else {
-                    "Drop your Messenger export (grouped_chats JSON) here, or choose it. It is analysed in this browser: nothing is uploaded.".to_owned()
+                    "Drop your Messenger export (grouped_chats JSON) here, or choose it; several exports at once are merged, each message kept once. It is analysed in this browser: nothing is uploaded.".to_owned()
                 }}
             </p>
             {move || ui.progress.get().map(|(stage, pct)| view! {

@@ -12,12 +12,15 @@ use js_sys::{Array, ArrayBuffer, Uint8Array};
 use powerpulse_shared::estimate::{queue, Queue};
 use powerpulse_shared::evaluate::parse_labels;
 use powerpulse_shared::evaluate::Label;
+use powerpulse_shared::evidence::evidence;
 use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
+use powerpulse_shared::report::ReportParams;
+use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
 use powerpulse_shared::review::{checked, labels_of, topic_choices};
 use powerpulse_shared::{
-    agent_metrics, compute_metrics, daily_metrics, process, Dataset, Filter, MessageRecord,
-    Options, Taxonomy, BUILTIN,
+    agent_metrics, compute_metrics, daily_metrics, process, process_merged, Dataset, Filter,
+    MessageRecord, Options, Taxonomy, BUILTIN,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -145,8 +148,17 @@ fn new_id() -> String {
 /// Conversations each review queue offers at a time.
 const QUEUE_LEN: usize = 50;
 
-fn view(d: &Dataset, filter: &Filter, list: &powerpulse_shared::list::ListQuery) -> View {
+fn view(
+    d: &Dataset,
+    filter: &Filter,
+    list: &powerpulse_shared::list::ListQuery,
+    params: &ReportParams,
+) -> View {
     let t = now();
+    let (report, report_error) = match params.to_options(filter.tz) {
+        Ok(opts) => (Some(d.report(filter, &opts)), None),
+        Err(e) => (None, Some(e)),
+    };
     let metrics = compute_metrics(d.summaries(), filter, d.report.filtered, None);
     let heatmap = weekday_hour_heatmap(&d.conversations, filter)
         .iter()
@@ -165,6 +177,8 @@ fn view(d: &Dataset, filter: &Filter, list: &powerpulse_shared::list::ListQuery)
             .into_iter()
             .map(|k| (k, queue(d.summaries(), filter, k, QUEUE_LEN)))
             .collect(),
+        report,
+        report_error,
         compute_ms: now() - t,
     }
 }
@@ -197,8 +211,14 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
             }
         }
         Request::Delete { id } => remove(&engine, &id).await,
-        Request::Query { seq, filter, list } => {
-            if let Some(v) = with_open(&engine, seq, |o| view(&o.dataset, &filter, &list)) {
+        Request::Query {
+            seq,
+            filter,
+            list,
+            report,
+        } => {
+            if let Some(v) = with_open(&engine, seq, |o| view(&o.dataset, &filter, &list, &report))
+            {
                 post(
                     &Reply::View {
                         seq,
@@ -225,6 +245,40 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
             if let Some(bytes) = with_open(&engine, 0, |o| o.dataset.csv(&filter, kind)) {
                 let name = kind.file_name().to_owned();
                 post(&Reply::File { name }, Some(&bytes_to_buffer(&bytes).into()));
+            }
+        }
+        Request::Evidence {
+            filter,
+            report,
+            evidence: what,
+            title,
+        } => {
+            let list = with_open(&engine, 0, |o| {
+                report
+                    .to_options(filter.tz)
+                    .map(|opts| evidence(o.dataset.summaries(), &filter, &what, &opts))
+            });
+            match list {
+                Some(Ok(list)) => post(&Reply::Evidence { title, list }, None),
+                Some(Err(e)) => error(0, e),
+                None => {}
+            }
+        }
+        Request::ReportPage { filter, report } => {
+            let page = with_open(&engine, 0, |o| {
+                report
+                    .to_options(filter.tz)
+                    .map(|opts| report_html(&o.dataset.report(&filter, &opts), REPORT_TITLE))
+            });
+            match page {
+                Some(Ok(page)) => post(
+                    &Reply::File {
+                        name: "powerpulse_report.html".into(),
+                    },
+                    Some(&bytes_to_buffer(page.as_bytes()).into()),
+                ),
+                Some(Err(e)) => error(0, e),
+                None => {}
             }
         }
         Request::Ai { force } => ai::run(engine, force).await,
@@ -385,22 +439,38 @@ fn progress(seq: u32, stage: Stage, pct: f64) {
 async fn load(engine: &Shared, seq: u32, name: String, payload: JsValue) {
     let t = now();
     progress(seq, Stage::Reading, 5.0);
-    let Ok(file) = payload.dyn_into::<web_sys::File>() else {
+    // One file, or several to merge into one dataset.
+    let files: Vec<web_sys::File> = match payload.dyn_into::<web_sys::File>() {
+        Ok(f) => vec![f],
+        Err(p) => Array::from(&p)
+            .iter()
+            .filter_map(|f| f.dyn_into::<web_sys::File>().ok())
+            .collect(),
+    };
+    if files.is_empty() {
         return error(seq, "no file was given");
-    };
-    let size = file.size() as u64;
-    let buffer = match JsFuture::from(file.array_buffer()).await {
-        Ok(b) => b,
-        Err(e) => return error(seq, format!("cannot read {name}: {e:?}")),
-    };
-    let bytes = Uint8Array::new(&buffer).to_vec();
-    drop(buffer);
+    }
+    let mut size = 0;
+    let mut inputs = Vec::with_capacity(files.len());
+    for file in &files {
+        size += file.size() as u64;
+        match JsFuture::from(file.array_buffer()).await {
+            Ok(b) => inputs.push(Uint8Array::new(&b).to_vec()),
+            Err(e) => return error(seq, format!("cannot read {}: {e:?}", file.name())),
+        }
+    }
     progress(seq, Stage::Processing, 30.0);
-    let mut dataset = match process(&bytes, &Options::default()) {
-        Ok(d) => d,
-        Err(e) => return error(seq, format!("{name}: {e}")),
+    let processed = if inputs.len() == 1 {
+        process(&inputs[0], &Options::default()).map_err(|e| (0, e))
+    } else {
+        let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+        process_merged(&slices, &Options::default())
     };
-    drop(bytes);
+    let mut dataset = match processed {
+        Ok(d) => d,
+        Err((i, e)) => return error(seq, format!("{}: {e}", files[i].name())),
+    };
+    drop(inputs);
     // Reviews made in this browser come back with a new import of the same chats.
     let reviews = kept_reviews().await;
     for c in &mut dataset.conversations {
