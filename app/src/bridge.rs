@@ -112,12 +112,26 @@ pub fn evidence(ui: Ui, evidence: powerpulse_shared::evidence::Evidence, title: 
     );
 }
 
-/// Asks for the report page (downloaded when it comes).
-pub fn report_page(ui: Ui) {
+/// Asks for the customer messages of a heatmap cell (shown in the evidence panel).
+pub fn hour_evidence(ui: Ui, weekday: u8, hour: u8, title: String) {
+    send(
+        &Request::HourEvidence {
+            filter: ui.filter.get_untracked(),
+            weekday,
+            hour,
+            title,
+        },
+        None,
+    );
+}
+
+/// Asks for the report page, or its CSV (downloaded when it comes).
+pub fn report_page(ui: Ui, csv: bool) {
     send(
         &Request::ReportPage {
             filter: ui.filter.get_untracked(),
             report: ui.report_params.get_untracked(),
+            csv,
         },
         None,
     );

@@ -79,12 +79,25 @@ pub enum Request {
         /// What the page calls it.
         title: String,
     },
-    /// The report as one HTML page (the answer is a `File`).
+    /// The customer messages of one heatmap cell (weekday 0 is Monday, in the filter's zone).
+    HourEvidence {
+        /// The filter.
+        filter: Filter,
+        /// The cell's weekday.
+        weekday: u8,
+        /// The cell's hour.
+        hour: u8,
+        /// What the page calls it.
+        title: String,
+    },
+    /// The report as one HTML page, or its figures by period as CSV (the answer is a `File`).
     ReportPage {
         /// The filter.
         filter: Filter,
         /// The report's settings.
         report: ReportParams,
+        /// The CSV instead of the page.
+        csv: bool,
     },
     /// Only the conversation list's page.
     Page {

@@ -10,6 +10,7 @@ use powerpulse_app::components::quality::Quality;
 use powerpulse_app::protocol::{Kpis as KpiValues, Reply, Request, View};
 use powerpulse_app::state::Ui;
 use powerpulse_shared::list::{list_page, ListQuery};
+use powerpulse_shared::report::ReportParams;
 use powerpulse_shared::synth::{generate, SynthOptions};
 use powerpulse_shared::{compute_metrics, process, Filter, Options};
 use wasm_bindgen::JsCast;
@@ -167,6 +168,10 @@ fn worker_messages_round_trip() {
         filter: Filter::from_params(Some("2025-08-02"), None, Some("Africa/Nairobi"), None, None)
             .unwrap(),
         list: ListQuery::default(),
+        report: ReportParams {
+            business_hours: Some("Mon-Fri 08:00-17:00".into()),
+            ..ReportParams::default()
+        },
     };
     let back: Request = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use powerpulse_shared::csv_out::ExportType;
 use powerpulse_shared::evaluate;
 use powerpulse_shared::report::ReportParams;
-use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
+use powerpulse_shared::report_html::{report_csv, report_html, REPORT_TITLE};
 use powerpulse_shared::synth::{generate, SynthOptions};
 use powerpulse_shared::{sentiment::SentimentAnalyzer, Dataset, Filter, FilterParams, Options};
 
@@ -111,8 +111,11 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
         /// Print the JSON object of `GET /api/report` instead of the page.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print the figures by period as CSV (`GET /api/report?format=csv`).
+        #[arg(long)]
+        csv: bool,
         /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -389,6 +392,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
             files,
             report,
             json,
+            csv,
             output,
             filter,
             pipeline,
@@ -408,6 +412,8 @@ pub fn run(command: Command) -> Result<(), CliError> {
                 let mut b = serde_json::to_vec_pretty(&r).map_err(io::Error::from)?;
                 b.push(b'\n');
                 b
+            } else if csv {
+                report_csv(&r)
             } else {
                 report_html(&r, REPORT_TITLE).into_bytes()
             };

@@ -10,8 +10,8 @@ use crate::metrics::gap_bucket;
 use crate::periods::Period;
 use crate::report::ReportOptions;
 use crate::service::{ServiceTally, Target};
-use crate::time::{local_date, MS_PER_MINUTE};
-use crate::Summary;
+use crate::time::{local_date, local_weekday_hour, MS_PER_MINUTE};
+use crate::{Conversation, Role, Summary};
 
 /// Most items one answer lists (all are counted).
 pub const MAX_ITEMS: usize = 1_000;
@@ -265,6 +265,43 @@ pub fn evidence<'a>(
     out
 }
 
+/// The customer messages behind one cell of the weekday x hour heatmap (weekday 0 is Monday,
+/// both in the filter's zone), each with the first agent reply after it, if one came. Needs
+/// the messages, so only the app (which holds them) answers it.
+pub fn hour_evidence(
+    conversations: &[Conversation],
+    filter: &Filter,
+    weekday: u8,
+    hour: u8,
+) -> EvidenceList {
+    let range = filter.time_range();
+    let mut out = EvidenceList::default();
+    for c in conversations
+        .iter()
+        .filter(|c| filter.matches(&c.summary, range))
+    {
+        for (i, m) in c.messages.iter().enumerate() {
+            if m.role != Role::Customer
+                || local_weekday_hour(m.time_ms, filter.tz) != (weekday, hour)
+            {
+                continue;
+            }
+            let reply = c.messages[i + 1..]
+                .iter()
+                .find(|r| r.role == Role::Agent)
+                .map(|r| r.time_ms);
+            out.push(EvidenceItem {
+                customer_ms: Some(m.time_ms),
+                reply_ms: reply,
+                minutes: reply.map(|r| (r - m.time_ms) as f64 / MS_PER_MINUTE),
+                ..conversation(&c.summary)
+            });
+        }
+    }
+    out.finish();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +424,25 @@ mod tests {
         .to_evidence()
         .unwrap_err()
         .contains("is not a week"));
+    }
+
+    #[test]
+    fn a_heatmap_cell_opens_its_customer_messages() {
+        let d = dataset();
+        let f = Filter::default();
+        let grid = crate::metrics::weekday_hour_heatmap(&d.conversations, &f);
+        // 2025-12-01 was a Monday: a wrote at 10:00 UTC, answered 3 minutes later.
+        let l = hour_evidence(&d.conversations, &f, 0, 10);
+        assert_eq!(l.total, grid[0][10]);
+        assert_eq!(ids(&l), ["a"]);
+        assert_eq!(l.items[0].minutes, Some(3.0));
+        // c, the next Tuesday 10:00, was never answered.
+        let l = hour_evidence(&d.conversations, &f, 1, 10);
+        assert_eq!((ids(&l), l.items[0].reply_ms), (vec!["c"], None));
+        let total: u64 = (0..7u8)
+            .flat_map(|w| (0..24u8).map(move |h| (w, h)))
+            .map(|(w, h)| hour_evidence(&d.conversations, &f, w, h).total)
+            .sum();
+        assert_eq!(total, grid.iter().flatten().sum::<u64>());
     }
 }

@@ -206,6 +206,76 @@ pub fn report_html(r: &Report, title: &str) -> String {
     h
 }
 
+/// The columns of the report's CSV: one row per period, then the whole selection, each with
+/// the schedule and targets it was measured by.
+pub const REPORT_COLUMNS: [&str; 17] = [
+    "period",
+    "start",
+    "grouping",
+    "business_hours",
+    "target_clock",
+    "conversations",
+    "csat_percentage",
+    "fcr_percentage",
+    "first_response_median_calendar",
+    "first_response_median_business",
+    "reply_gap_median_calendar",
+    "reply_gap_median_business",
+    "first_response_within_target_percentage",
+    "reply_gap_within_target_percentage",
+    "first_response_target_minutes",
+    "reply_gap_target_minutes",
+    "definitions_version",
+];
+
+/// The report's figures by period as CSV (the file `format=csv`, `--csv` and the app write).
+pub fn report_csv(r: &Report) -> Vec<u8> {
+    let cell = |v: Option<f64>| crate::round::cell(v, 2);
+    let clock = if r.targets.business_time {
+        "business"
+    } else {
+        "calendar"
+    };
+    let row = |label: String,
+               start: String,
+               core: &crate::metrics::CoreMetrics,
+               s: &crate::service::Service| {
+        vec![
+            label,
+            start,
+            r.period.to_string(),
+            r.schedule.clone(),
+            clock.to_owned(),
+            core.total_conversations.to_string(),
+            cell((core.n.csat > 0).then_some(core.csat_percentage)),
+            cell((core.n.fcr > 0).then_some(core.fcr_percentage)),
+            cell(s.calendar.first_response.median),
+            cell(s.business.first_response.median),
+            cell(s.calendar.reply_gap.median),
+            cell(s.business.reply_gap.median),
+            cell(s.first_response.percentage),
+            cell(s.reply_gap.percentage),
+            r.targets.first_response_minutes.to_string(),
+            r.targets.reply_gap_minutes.to_string(),
+            r.metrics.definitions.clone(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = r
+        .periods
+        .iter()
+        .map(|p| row(p.period.clone(), p.start.to_string(), &p.core, &p.service))
+        .collect();
+    rows.push(row(
+        "all".into(),
+        String::new(),
+        &r.metrics.core,
+        &r.service,
+    ));
+    let mut out = crate::csv_out::encode([REPORT_COLUMNS]);
+    out.extend(crate::csv_out::encode(rows));
+    out
+}
+
 fn stats_cells(h: &mut String, s: &Stats) {
     let _ = write!(
         h,
@@ -332,5 +402,36 @@ mod tests {
         );
         assert!(page.contains("amina@example.com") && page.contains("c&lt;1&gt;"));
         assert!(!page.contains("SECRET-WORDS"));
+    }
+
+    #[test]
+    fn the_csv_carries_the_schedule_and_the_periods() {
+        let export = br#"{"c1": [
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T07:00:00.000Z"},
+          {"MESSAGE_CONTENT": "on it", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-01T07:10:00.000Z", "AGENT_USERNAME": "amina"}
+        ], "c2": [
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-09T07:00:00.000Z"}
+        ]}"#;
+        let d = process(export, &Options::default()).unwrap();
+        let opts = ReportOptions::new(Schedule::parse("Mon-Fri 08:00-17:00", "", Tz::UTC).unwrap());
+        let csv = String::from_utf8(report_csv(&build(
+            d.summaries(),
+            &Filter::default(),
+            &opts,
+            d.report.filtered,
+        )))
+        .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], REPORT_COLUMNS.join(","));
+        assert_eq!(lines.len(), 4, "{csv}");
+        assert!(
+            lines[1].starts_with("2025-W49,2025-12-01,week,Mon-Fri 08:00-17:00 (UTC),business,1,"),
+            "{}",
+            lines[1]
+        );
+        // Written at 07:00, answered at 07:10: no business time passed; 10 calendar minutes.
+        assert!(lines[1].contains(",10,0,"), "{}", lines[1]);
+        assert!(lines[2].starts_with("2025-W50,"));
+        assert!(lines[3].starts_with("all,,week,"));
     }
 }

@@ -1946,18 +1946,25 @@ async fn wait_text_contains(c: &Client, id: &str, part: &str) {
     }
 }
 
-/// The chat ids of the evidence panel's rows, once it lists `total` items.
-async fn evidence_rows(c: &Client, total: u64) -> Vec<String> {
+/// The chat ids of the evidence panel's rows, once it lists `total` items and (as the panel
+/// may still show the figure clicked before) the rows are `want`'s, or after 20 s.
+async fn evidence_rows(c: &Client, total: u64, want: &[String]) -> Vec<String> {
     wait_attr(c, "evidence", "data-total", &total.to_string()).await;
-    let rows = c
-        .find_all(Locator::Css("[data-testid='evidence-row']"))
-        .await
-        .unwrap();
-    let mut ids = Vec::new();
-    for r in rows {
-        ids.push(r.attr("data-chat").await.unwrap().unwrap_or_default());
+    let start = Instant::now();
+    loop {
+        let mut ids = Vec::new();
+        for r in c
+            .find_all(Locator::Css("[data-testid='evidence-row']"))
+            .await
+            .unwrap()
+        {
+            ids.push(r.attr("data-chat").await.unwrap().unwrap_or_default());
+        }
+        if ids == want || start.elapsed() > Duration::from_secs(20) {
+            return ids;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2009,7 +2016,7 @@ async fn a_chart_bar_opens_exactly_its_conversations() {
         date: date.parse().unwrap(),
     });
     assert_eq!(total, busiest.0, "the bar counts what it lists");
-    assert_eq!(evidence_rows(c, total).await, ids);
+    assert_eq!(evidence_rows(c, total, &ids).await, ids);
 
     // A bar of the reply-gap histogram: its gaps.
     let gap = c
@@ -2027,13 +2034,67 @@ async fn a_chart_bar_opens_exactly_its_conversations() {
     gap.click().await.unwrap();
     let (total, ids) = want(Evidence::GapBucket { bucket: 3 });
     assert_eq!(total, count);
-    assert_eq!(evidence_rows(c, total).await, ids);
+    assert_eq!(evidence_rows(c, total, &ids).await, ids);
+
+    // The busiest heatmap cell: its customer messages, each with the reply after it.
+    let grid = powerpulse_shared::metrics::weekday_hour_heatmap(&d.conversations, &f);
+    let (weekday, hour) = (0..7)
+        .flat_map(|w| (0..24).map(move |h| (w, h)))
+        .max_by_key(|&(w, h)| (grid[w][h], std::cmp::Reverse((w, h))))
+        .unwrap();
+    let cell = c
+        .find(Locator::Css(&format!(
+            "[data-testid='heat-cell'][data-weekday='{weekday}'][data-hour='{hour}']"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        cell.attr("data-count").await.unwrap().unwrap(),
+        grid[weekday][hour].to_string()
+    );
+    scroll_to(c, &cell).await;
+    cell.click().await.unwrap();
+    let l =
+        powerpulse_shared::evidence::hour_evidence(&d.conversations, &f, weekday as u8, hour as u8);
+    assert_eq!(l.total, grid[weekday][hour]);
+    let ids: Vec<String> = l.items.iter().map(|i| i.chat_id.clone()).collect();
+    assert_eq!(evidence_rows(c, l.total, &ids).await, ids);
+
+    // The first topic and the first agent row: their conversations.
+    let topic = c
+        .find(Locator::Css("[data-testid='topic-row']"))
+        .await
+        .unwrap();
+    let name = topic.attr("data-topic").await.unwrap().unwrap();
+    let (total, ids) = want(Evidence::Topic { topic: name });
+    assert_eq!(
+        topic.attr("data-count").await.unwrap().unwrap(),
+        total.to_string()
+    );
+    let button = topic.find(Locator::Css("button")).await.unwrap();
+    scroll_to(c, &button).await;
+    button.click().await.unwrap();
+    assert_eq!(evidence_rows(c, total, &ids).await, ids);
+    let agent = c
+        .find(Locator::Css("[data-testid='agent-row']"))
+        .await
+        .unwrap();
+    let name = agent.attr("data-agent").await.unwrap().unwrap();
+    let (total, ids) = want(Evidence::Agent { agent: name });
+    assert_eq!(
+        agent.attr("data-count").await.unwrap().unwrap(),
+        total.to_string()
+    );
+    let button = agent.find(Locator::Css("button")).await.unwrap();
+    scroll_to(c, &button).await;
+    button.click().await.unwrap();
+    assert_eq!(evidence_rows(c, total, &ids).await, ids);
 
     // The FCR card's misses; one of them opens its transcript.
     click(c, "kpi-fcr-misses").await;
     let (total, ids) = want(Evidence::NotResolved);
     assert!(total > 10);
-    assert_eq!(evidence_rows(c, total).await, ids);
+    assert_eq!(evidence_rows(c, total, &ids).await, ids);
     c.find(Locator::Css("[data-testid='evidence-row'] button"))
         .await
         .unwrap()

@@ -3,8 +3,10 @@
 use std::cmp::Ordering;
 
 use leptos::prelude::*;
+use powerpulse_shared::evidence::Evidence;
 use powerpulse_shared::AgentRow;
 
+use crate::bridge;
 use crate::format;
 use crate::state::Ui;
 
@@ -92,8 +94,11 @@ pub fn Agents() -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {move || rows().into_iter().map(|r| view! {
-                            <tr>
-                                <th scope="row">{r.agent.clone()}</th>
+                            <tr data-testid="agent-row" data-agent=r.agent.clone() data-count=r.conversations.to_string()>
+                                <th scope="row">{
+                                    let agent = r.agent.clone();
+                                    view! { <button class="link" on:click=move |_| bridge::evidence(ui, Evidence::Agent { agent: agent.clone() }, format!("Conversations of {agent}"))>{r.agent.clone()}</button> }
+                                }</th>
                                 <td class="num">{format::count(r.conversations)}</td>
                                 <td class="num">{format::count(r.replies)}</td>
                                 <td class="num">{format::minutes(r.reply_gap.mean)}</td>

@@ -167,8 +167,11 @@ pub fn Topics() -> impl IntoView {
                 view! {
                     <ul class="hbars">
                         {topics.iter().map(|t| view! {
-                            <li>
-                                <span class="hbar-label">{t.topic.clone()}</span>
+                            <li data-testid="topic-row" data-topic=t.topic.clone() data-count=t.count.to_string()>
+                                <span class="hbar-label">{
+                                    let topic = t.topic.clone();
+                                    view! { <button class="link" on:click=move |_| bridge::evidence(ui, Evidence::Topic { topic: topic.clone() }, format!("Conversations about {topic}"))>{t.topic.clone()}</button> }
+                                }</span>
                                 <span class="hbar-track"><span class="hbar" style=format!("width: {:.1}%", t.percentage)></span></span>
                                 <span class="hbar-value">{format!("{:.1}% · {}", t.percentage, format::count(t.count))}</span>
                             </li>
@@ -197,11 +200,17 @@ pub fn Heatmap() -> impl IntoView {
                         {v.heatmap.iter().enumerate().map(|(d, row)| view! {
                             <g>
                                 <text class="axis small" x=34.0 y=20.0 + d as f64 * cell + cell * 0.65 text-anchor="end">{DAYS.get(d).copied().unwrap_or("")}</text>
-                                {row.iter().enumerate().map(|(h, n)| view! {
-                                    <rect class="heat" x=40.0 + h as f64 * cell + 1.0 y=20.0 + d as f64 * cell + 1.0 width=cell - 2.0 height=cell - 2.0
-                                        style=format!("opacity: {:.3}", 0.06 + 0.94 * *n as f64 / max)>
-                                        <title>{format!("{} {h:02}:00 — {n} messages", DAYS.get(d).copied().unwrap_or(""))}</title>
-                                    </rect>
+                                {row.iter().enumerate().map(|(h, n)| {
+                                    let day = DAYS.get(d).copied().unwrap_or("");
+                                    let (weekday, hour) = (d as u8, h as u8);
+                                    view! {
+                                        <rect class="heat clickable" data-testid="heat-cell" data-weekday=d.to_string() data-hour=h.to_string() data-count=n.to_string()
+                                            x=40.0 + h as f64 * cell + 1.0 y=20.0 + d as f64 * cell + 1.0 width=cell - 2.0 height=cell - 2.0
+                                            style=format!("opacity: {:.3}", 0.06 + 0.94 * *n as f64 / max)
+                                            on:click=move |_| bridge::hour_evidence(ui, weekday, hour, format!("Customer messages of {day} {hour:02}:00-{:02}:00", hour + 1))>
+                                            <title>{format!("{day} {h:02}:00 — {n} messages")}</title>
+                                        </rect>
+                                    }
                                 }).collect_view()}
                             </g>
                         }).collect_view()}

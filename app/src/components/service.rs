@@ -198,7 +198,8 @@ pub fn Service() -> impl IntoView {
                         <option value="month">"months"</option>
                     </select>
                 </label>
-                <button class="button" data-testid="report-download" on:click=move |_| bridge::report_page(ui)>"Download the report (HTML)"</button>
+                <button class="button" data-testid="report-download" on:click=move |_| bridge::report_page(ui, false)>"Download the report (HTML)"</button>
+                <button class="button ghost" data-testid="report-csv" on:click=move |_| bridge::report_page(ui, true)>"By period (CSV)"</button>
             </div>
             {move || ui.view.with(|v| v.as_ref().and_then(|v| v.report_error.clone())).map(|e| view! {
                 <p class="field-error" role="alert" data-testid="service-error">{e}</p>

@@ -12,11 +12,11 @@ use js_sys::{Array, ArrayBuffer, Uint8Array};
 use powerpulse_shared::estimate::{queue, Queue};
 use powerpulse_shared::evaluate::parse_labels;
 use powerpulse_shared::evaluate::Label;
-use powerpulse_shared::evidence::evidence;
+use powerpulse_shared::evidence::{evidence, hour_evidence};
 use powerpulse_shared::list::list_page;
 use powerpulse_shared::metrics::{reply_gap_histogram, weekday_hour_heatmap};
 use powerpulse_shared::report::ReportParams;
-use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
+use powerpulse_shared::report_html::{report_csv, report_html, REPORT_TITLE};
 use powerpulse_shared::review::{checked, labels_of, topic_choices};
 use powerpulse_shared::{
     agent_metrics, compute_metrics, daily_metrics, process, process_merged, Dataset, Filter,
@@ -264,18 +264,41 @@ async fn handle(engine: Shared, req: Request, payload: JsValue) {
                 None => {}
             }
         }
-        Request::ReportPage { filter, report } => {
-            let page = with_open(&engine, 0, |o| {
-                report
-                    .to_options(filter.tz)
-                    .map(|opts| report_html(&o.dataset.report(&filter, &opts), REPORT_TITLE))
+        Request::HourEvidence {
+            filter,
+            weekday,
+            hour,
+            title,
+        } => {
+            let list = with_open(&engine, 0, |o| {
+                hour_evidence(&o.dataset.conversations, &filter, weekday, hour)
             });
-            match page {
-                Some(Ok(page)) => post(
-                    &Reply::File {
-                        name: "powerpulse_report.html".into(),
-                    },
-                    Some(&bytes_to_buffer(page.as_bytes()).into()),
+            if let Some(list) = list {
+                post(&Reply::Evidence { title, list }, None);
+            }
+        }
+        Request::ReportPage {
+            filter,
+            report,
+            csv,
+        } => {
+            let file = with_open(&engine, 0, |o| {
+                report.to_options(filter.tz).map(|opts| {
+                    let r = o.dataset.report(&filter, &opts);
+                    if csv {
+                        ("powerpulse_report.csv", report_csv(&r))
+                    } else {
+                        (
+                            "powerpulse_report.html",
+                            report_html(&r, REPORT_TITLE).into_bytes(),
+                        )
+                    }
+                })
+            });
+            match file {
+                Some(Ok((name, bytes))) => post(
+                    &Reply::File { name: name.into() },
+                    Some(&bytes_to_buffer(&bytes).into()),
                 ),
                 Some(Err(e)) => error(0, e),
                 None => {}

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use powerpulse_shared::evidence::{EvidenceList, EvidenceParams};
 use powerpulse_shared::report::{Report, ReportParams};
-use powerpulse_shared::report_html::{report_html, REPORT_TITLE};
+use powerpulse_shared::report_html::{report_csv, report_html, REPORT_TITLE};
 use powerpulse_shared::FilterParams;
 use serde::Deserialize;
 
@@ -22,13 +22,15 @@ pub enum ReportFormat {
     Json,
     /// One self-contained HTML page (aggregates only), as a download.
     Html,
+    /// The figures by period, each row with the schedule and targets, as a download.
+    Csv,
 }
 
 /// The report's format.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatParams {
-    /// `json` (the default) or `html`.
+    /// `json` (the default), `html` or `csv`.
     pub format: Option<ReportFormat>,
 }
 
@@ -42,7 +44,7 @@ pub struct FormatParams {
     tag = "metrics",
     params(FormatParams, ReportParams, FilterParams),
     responses(
-        (status = 200, body = Report, description = "JSON, or with format=html one HTML page"),
+        (status = 200, body = Report, description = "JSON; with format=html one HTML page, with format=csv the figures by period"),
         (status = 422, body = super::error::ErrorBody)
     ),
     security((), ("bearer" = []))
@@ -66,6 +68,7 @@ pub async fn report(
         Ok(match format {
             ReportFormat::Json => serde_json::to_vec(&r).expect("reports serialize"),
             ReportFormat::Html => report_html(&r, REPORT_TITLE).into_bytes(),
+            ReportFormat::Csv => report_csv(&r),
         })
     };
     let body = state
@@ -80,6 +83,17 @@ pub async fn report(
                 (
                     header::CONTENT_DISPOSITION,
                     "attachment; filename=\"powerpulse_report.html\"",
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        ReportFormat::Csv => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"powerpulse_report.csv\"",
                 ),
             ],
             body,
