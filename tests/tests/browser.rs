@@ -1828,7 +1828,9 @@ fn shared_report(
 ) -> powerpulse_shared::report::Report {
     let d = powerpulse_shared::process(&std::fs::read(file).unwrap(), &Default::default()).unwrap();
     let f = powerpulse_shared::Filter::default();
-    d.report(&f, &params.to_options(f.tz).unwrap())
+    let r = d.report(&f, &params.to_options(f.tz).unwrap());
+    // As the worker hands it to the page: serialized, so rounded as the API rounds it.
+    serde_json::from_value(serde_json::to_value(&r).unwrap()).unwrap()
 }
 
 fn raw(v: Option<f64>) -> String {
