@@ -250,6 +250,62 @@ async fn evidence_lists_exactly_what_a_figure_counts(b: Backend<'_>) {
     assert!(r.text().await.unwrap().contains("needs bucket"));
 }
 
+async fn the_csv_gives_each_period_with_its_schedule(b: Backend<'_>) {
+    let s = InProcess::start(b.options("report_csv")).await;
+    for f in ["kenya-a.json", "kenya-b.json"] {
+        assert_eq!(
+            upload(&s.url, std::fs::read(export(f)).unwrap(), None)
+                .await
+                .status(),
+            200
+        );
+    }
+    let r = client()
+        .get(format!("{}/api/report?format=csv&{}", s.url, query()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    let csv = r.text().await.unwrap();
+    assert_eq!(
+        csv.as_bytes(),
+        cli_report(&["kenya-a.json", "kenya-b.json"], &["--csv"]).as_slice(),
+        "the API's CSV is the CLI's"
+    );
+    let report = get_json(&format!("{}/api/report?{}", s.url, query()), 200).await;
+    let periods = report["periods"].as_array().unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        periods.len() + 1,
+        "one row per period, then all"
+    );
+    for (row, p) in rows.iter().zip(periods) {
+        assert_eq!(row[col("period")], *p["period"].as_str().unwrap());
+        assert_eq!(row[col("grouping")], *"day");
+        assert_eq!(
+            row[col("business_hours")],
+            *"Mon-Fri 08:00-17:00, Sat 09:00-13:00 (Africa/Nairobi); holidays 2025-08-11"
+        );
+        assert_eq!(row[col("target_clock")], *"business");
+        assert_eq!(row[col("first_response_target_minutes")], *"20");
+        assert_eq!(
+            row[col("conversations")],
+            p["core"]["total_conversations"].to_string()
+        );
+    }
+    let all = rows.last().unwrap();
+    assert_eq!(all[col("period")], *"all");
+    assert_eq!(all[col("conversations")], *"280");
+}
+
 async fn bad_parameters_are_named(b: Backend<'_>) {
     let s = InProcess::start(b.options("report_bad")).await;
     for (q, says) in [
@@ -278,6 +334,7 @@ async fn bad_parameters_are_named(b: Backend<'_>) {
 on_both_backends!(
     the_api_gives_the_clis_report,
     the_page_is_self_contained_and_holds_no_message_text,
+    the_csv_gives_each_period_with_its_schedule,
     evidence_lists_exactly_what_a_figure_counts,
     bad_parameters_are_named,
 );
