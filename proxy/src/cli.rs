@@ -405,7 +405,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
             let options = pipeline.to_options()?;
             let inputs = files.iter().map(read_file).collect::<Result<Vec<_>, _>>()?;
             let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-            let d = powerpulse_shared::process_merged(&slices, &options)
+            let d = crate::pipeline::process_merged(&slices, &options)
                 .map_err(|(i, e)| in_file(&files[i])(e.to_string()))?;
             let r = d.report(&f, &opts);
             let bytes = if json {
@@ -418,6 +418,8 @@ pub fn run(command: Command) -> Result<(), CliError> {
                 report_html(&r, REPORT_TITLE).into_bytes()
             };
             write_output(output.as_ref(), &bytes)?;
+            // As for `metrics`: the process ends next.
+            std::mem::forget(d);
         }
         Command::Sentiment => {
             let a = SentimentAnalyzer::care();

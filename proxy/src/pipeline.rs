@@ -6,8 +6,10 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use powerpulse_shared::cleaning::CleanChat;
 use powerpulse_shared::{
-    build_conversation, BuiltinAnalyzer, CleaningOptions, Dataset, Options, ParseError, Taxonomy,
+    build_conversation, BuiltinAnalyzer, CleaningOptions, CleaningReport, Dataset, Options,
+    ParseError, Taxonomy,
 };
 
 /// The pipeline options of the settings: autoresponse patterns (comma-separated) and a topic
@@ -32,16 +34,27 @@ pub fn options(
 /// Parses, cleans, measures and analyses an export using all cores.
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
     let (chats, report) = powerpulse_shared::clean_export(input, opts)?;
+    Ok(build(chats, report, opts))
+}
+
+/// Several exports as one dataset (`powerpulse_shared::process_merged`) using all cores; the
+/// error names the file by its index.
+pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
+    let (chats, report) = powerpulse_shared::clean_merged(inputs, opts)?;
+    Ok(build(chats, report, opts))
+}
+
+fn build(chats: Vec<CleanChat>, report: CleaningReport, opts: &Options) -> Dataset {
     // rayon keeps the file order and balances uneven conversations across the cores.
     let conversations = chats
         .into_par_iter()
         .with_min_len(64)
         .map(|c| build_conversation(c, opts))
         .collect();
-    Ok(Dataset {
+    Dataset {
         conversations,
         report,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -63,5 +76,30 @@ mod tests {
         assert_eq!(a.conversations, b.conversations);
         assert_eq!(a.report, b.report);
         assert_eq!(a.metrics(&Filter::default()), b.metrics(&Filter::default()));
+    }
+
+    #[test]
+    fn threaded_merge_equals_the_shared_one() {
+        let (x, y) = (
+            generate(&SynthOptions {
+                conversations: 400,
+                seed: 1,
+                ..SynthOptions::default()
+            }),
+            generate(&SynthOptions {
+                conversations: 400,
+                seed: 2,
+                ..SynthOptions::default()
+            }),
+        );
+        let opts = Options::default();
+        let a = process_merged(&[&x, &y, &x], &opts).unwrap();
+        let b = powerpulse_shared::process_merged(&[&x, &y, &x], &opts).unwrap();
+        assert_eq!(a.conversations, b.conversations);
+        assert_eq!(a.report, b.report);
+        assert!(
+            a.report.filtered.duplicate > 0,
+            "the third file repeats the first"
+        );
     }
 }

@@ -114,11 +114,14 @@ pub fn clean_export(
     Ok(cleaning::clean(&raw, &opts.cleaning))
 }
 
-/// Parses several exports as one: a chat found in more than one file gets the messages of
-/// all of them, and a message that appears twice (same `UNIQUE_POST_ID`, or same direction,
-/// time and text) is kept once and counted as a duplicate. The error names the file (its
-/// index in `inputs`, from 0).
-pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
+/// Parses and cleans several exports as one: a chat found in more than one file gets the
+/// messages of all of them, and a message that appears twice (same `UNIQUE_POST_ID`, or same
+/// direction, time and text) is kept once and counted as a duplicate. The error names the file
+/// (its index in `inputs`, from 0).
+pub fn clean_merged(
+    inputs: &[&[u8]],
+    opts: &Options,
+) -> Result<(Vec<cleaning::CleanChat>, CleaningReport), (usize, ParseError)> {
     use std::collections::HashMap;
     let mut merged = export::RawExport {
         chats: Vec::new(),
@@ -144,7 +147,12 @@ pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usiz
             }
         }
     }
-    let (chats, report) = cleaning::clean(&merged, &opts.cleaning);
+    Ok(cleaning::clean(&merged, &opts.cleaning))
+}
+
+/// [`clean_merged`], then each chat measured and analysed: several exports as one dataset.
+pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
+    let (chats, report) = clean_merged(inputs, opts)?;
     let conversations = chats
         .into_iter()
         .map(|chat| build_conversation(chat, opts))

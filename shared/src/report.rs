@@ -269,25 +269,25 @@ impl<'a> ReportBuilder<'a> {
             .opts
             .period
             .start_of(local_date(s.first_message_ms, self.filter.tz));
-        let period = self.periods.entry(start).or_default();
-        period.tally.add(s, 1);
-        period
-            .service
-            .add(s, None, &mut self.clock, targets, &mut |_| {});
-        self.all.tally.add(s, 1);
+        // The conversation's times go through the business clock once, for its period and
+        // the whole selection alike.
+        let mut one = ServiceTally::default();
         let (count, list, named) = (
             &mut self.breaches,
             &mut self.breach_list,
             self.opts.identifiers,
         );
-        self.all
-            .service
-            .add(s, None, &mut self.clock, targets, &mut |b| {
-                *count += 1;
-                if named {
-                    keep_longest(list, b);
-                }
-            });
+        one.add(s, None, &mut self.clock, targets, &mut |b| {
+            *count += 1;
+            if named {
+                keep_longest(list, b);
+            }
+        });
+        let period = self.periods.entry(start).or_default();
+        period.tally.add(s, 1);
+        period.service.merge(&one);
+        self.all.tally.add(s, 1);
+        self.all.service.merge(&one);
         for (i, name) in s.agents.iter().enumerate() {
             let (n, t) = self.agents.entry(name.clone()).or_default();
             *n += 1;

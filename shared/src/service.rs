@@ -98,6 +98,12 @@ impl Level {
         self.within += u64::from(ok);
         self.percentage = Some(self.within as f64 * 100.0 / self.n as f64);
     }
+
+    fn merge(&mut self, other: &Level) {
+        self.n += other.n;
+        self.within += other.within;
+        self.percentage = (self.n > 0).then(|| self.within as f64 * 100.0 / self.n as f64);
+    }
 }
 
 /// Response-time statistics in one clock.
@@ -120,6 +126,12 @@ struct Dists {
 }
 
 impl Dists {
+    fn merge(&mut self, other: &Dists) {
+        self.reply_gap.merge(&other.reply_gap, 1);
+        self.turn.merge(&other.turn, 1);
+        self.first_response.merge(&other.first_response, 1);
+    }
+
     fn stats(&mut self) -> TimeStats {
         TimeStats {
             reply_gap: self.reply_gap.stats(),
@@ -249,6 +261,15 @@ impl ServiceTally {
                 });
             }
         }
+    }
+
+    /// Adds what another tally collected (as if its conversations were added here).
+    pub fn merge(&mut self, other: &ServiceTally) {
+        self.calendar.merge(&other.calendar);
+        self.business.merge(&other.business);
+        self.first_response.merge(&other.first_response);
+        self.reply_gap.merge(&other.reply_gap);
+        self.without_instants += other.without_instants;
     }
 
     /// The figures collected so far.
