@@ -153,27 +153,27 @@ pub fn clean_merged(
 /// [`clean_merged`], then each chat measured and analysed: several exports as one dataset.
 pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
     let (chats, report) = clean_merged(inputs, opts)?;
-    let conversations = chats
-        .into_iter()
-        .map(|chat| build_conversation(chat, opts))
-        .collect();
-    Ok(Dataset {
-        conversations,
-        report,
-    })
+    Ok(build_dataset(chats, report, opts))
 }
 
 /// Parses, cleans, measures and analyses an export (the built-in analyzer).
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
     let (chats, report) = clean_export(input, opts)?;
-    let conversations = chats
-        .into_iter()
-        .map(|chat| build_conversation(chat, opts))
-        .collect();
-    Ok(Dataset {
-        conversations,
+    Ok(build_dataset(chats, report, opts))
+}
+
+fn build_dataset(
+    chats: Vec<cleaning::CleanChat>,
+    report: CleaningReport,
+    opts: &Options,
+) -> Dataset {
+    Dataset {
+        conversations: chats
+            .into_iter()
+            .map(|chat| build_conversation(chat, opts))
+            .collect(),
         report,
-    })
+    }
 }
 
 /// Measures and analyses one cleaned chat.

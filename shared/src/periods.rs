@@ -171,6 +171,18 @@ pub enum Significance {
     NotTested,
 }
 
+impl Significance {
+    /// What a reader is told (empty when no test is made).
+    pub fn verdict(&self) -> String {
+        match self {
+            Significance::Significant { p } => format!("significant (p = {p:.3})"),
+            Significance::NotSignificant { p } => format!("not significant (p = {p:.2})"),
+            Significance::TooFew => "too few to tell".to_owned(),
+            Significance::NotTested => String::new(),
+        }
+    }
+}
+
 /// The two-sided p-value of the pooled two-proportion z-test of `x1` of `n1` against `x2` of
 /// `n2`; [`Significance::TooFew`] when either side has fewer than 5 successes or 5 failures
 /// (the normal approximation does not hold there).

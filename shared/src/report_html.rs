@@ -3,7 +3,6 @@
 
 use std::fmt::Write;
 
-use crate::periods::{Change, Significance};
 use crate::report::Report;
 use crate::response_time::Stats;
 use crate::service::{Level, TimeStats};
@@ -35,15 +34,6 @@ fn level(l: &Level) -> String {
     match l.percentage {
         Some(p) => format!("{p:.1} % <small>({} of {})</small>", l.within, l.n),
         None => "–".to_owned(),
-    }
-}
-
-fn verdict(c: &Change) -> String {
-    match c.significance {
-        Significance::Significant { p } => format!("significant (p = {p:.3})"),
-        Significance::NotSignificant { p } => format!("not significant (p = {p:.2})"),
-        Significance::TooFew => "too few to tell".to_owned(),
-        Significance::NotTested => String::new(),
     }
 }
 
@@ -120,7 +110,7 @@ pub fn report_html(r: &Report, title: &str) -> String {
                 num(ch.previous, ""),
                 ch.direction.arrow(),
                 num(ch.delta, ""),
-                verdict(ch)
+                ch.significance.verdict()
             );
         }
         h.push_str("</table>");

@@ -2063,34 +2063,29 @@ async fn a_chart_bar_opens_exactly_its_conversations() {
     assert_eq!(evidence_rows(c, l.total, &ids).await, ids);
 
     // The first topic and the first agent row: their conversations.
-    let topic = c
-        .find(Locator::Css("[data-testid='topic-row']"))
-        .await
-        .unwrap();
-    let name = topic.attr("data-topic").await.unwrap().unwrap();
-    let (total, ids) = want(Evidence::Topic { topic: name });
-    assert_eq!(
-        topic.attr("data-count").await.unwrap().unwrap(),
-        total.to_string()
-    );
-    let button = topic.find(Locator::Css("button")).await.unwrap();
-    scroll_to(c, &button).await;
-    button.click().await.unwrap();
-    assert_eq!(evidence_rows(c, total, &ids).await, ids);
-    let agent = c
-        .find(Locator::Css("[data-testid='agent-row']"))
-        .await
-        .unwrap();
-    let name = agent.attr("data-agent").await.unwrap().unwrap();
-    let (total, ids) = want(Evidence::Agent { agent: name });
-    assert_eq!(
-        agent.attr("data-count").await.unwrap().unwrap(),
-        total.to_string()
-    );
-    let button = agent.find(Locator::Css("button")).await.unwrap();
-    scroll_to(c, &button).await;
-    button.click().await.unwrap();
-    assert_eq!(evidence_rows(c, total, &ids).await, ids);
+    for (testid, name, what) in [
+        (
+            "topic-row",
+            "data-topic",
+            (|topic| Evidence::Topic { topic }) as fn(String) -> Evidence,
+        ),
+        ("agent-row", "data-agent", |agent| Evidence::Agent { agent }),
+    ] {
+        let row = c
+            .find(Locator::Css(&format!("[data-testid='{testid}']")))
+            .await
+            .unwrap();
+        let (total, ids) = want(what(row.attr(name).await.unwrap().unwrap()));
+        assert_eq!(
+            row.attr("data-count").await.unwrap().unwrap(),
+            total.to_string(),
+            "{testid} counts what it lists"
+        );
+        let button = row.find(Locator::Css("button")).await.unwrap();
+        scroll_to(c, &button).await;
+        button.click().await.unwrap();
+        assert_eq!(evidence_rows(c, total, &ids).await, ids);
+    }
 
     // The FCR card's misses; one of them opens its transcript.
     click(c, "kpi-fcr-misses").await;

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use powerpulse_shared::evidence::Evidence;
-use powerpulse_shared::periods::{Change, Direction, Significance};
+use powerpulse_shared::periods::Direction;
 use powerpulse_shared::report::{Report, ReportParams};
 use powerpulse_shared::response_time::Stats;
 use powerpulse_shared::service::{Level, Target};
@@ -35,15 +35,6 @@ fn level(l: &Level) -> String {
 
 fn raw(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
-}
-
-fn verdict(c: &Change) -> String {
-    match c.significance {
-        Significance::Significant { p } => format!("significant (p = {p:.3})"),
-        Significance::NotSignificant { p } => format!("not significant (p = {p:.2})"),
-        Significance::TooFew => "too few to tell".to_owned(),
-        Significance::NotTested => String::new(),
-    }
 }
 
 fn kpi_name(k: &str) -> &'static str {
@@ -149,7 +140,7 @@ fn figures(ui: Ui, r: &Report) -> impl IntoView {
                                     <td class="num">{ch.current.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())}</td>
                                     <td class="num">{ch.previous.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into())}</td>
                                     <td class=class>{format!("{} {}", ch.direction.arrow(), ch.delta.map(|v| format!("{v:+.2}")).unwrap_or_default())}</td>
-                                    <td class="muted" data-testid="verdict">{verdict(ch)}</td>
+                                    <td class="muted" data-testid="verdict">{ch.significance.verdict()}</td>
                                 </tr>
                             }
                         }).collect_view()}
