@@ -386,4 +386,27 @@ mod tests {
         .unwrap_err()
         .contains("reply gap target"));
     }
+
+    #[test]
+    fn merged_tallies_equal_one_tally_of_both() {
+        let d = crate::synth::generate(&crate::synth::SynthOptions {
+            conversations: 60,
+            seed: 4,
+            ..Default::default()
+        });
+        let d = process(&d, &Options::default()).unwrap();
+        let schedule = Schedule::parse("Mon-Fri 08:00-17:00", "", Tz::UTC).unwrap();
+        let mut clock = Clock::new(&schedule);
+        let targets = Targets::default();
+        let (mut direct, mut merged) = (ServiceTally::default(), ServiceTally::default());
+        for s in d.summaries() {
+            direct.add(s, None, &mut clock, &targets, &mut |_| {});
+            let mut one = ServiceTally::default();
+            one.add(s, None, &mut clock, &targets, &mut |_| {});
+            merged.merge(&one);
+        }
+        let want = direct.service();
+        assert!(want.reply_gap.n > 100 && want.first_response.n > 30);
+        assert_eq!(merged.service(), want);
+    }
 }
