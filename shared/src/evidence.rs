@@ -280,22 +280,21 @@ pub fn hour_evidence(
         .iter()
         .filter(|c| filter.matches(&c.summary, range))
     {
-        for (i, m) in c.messages.iter().enumerate() {
-            if m.role != Role::Customer
-                || local_weekday_hour(m.time_ms, filter.tz) != (weekday, hour)
-            {
-                continue;
+        // Read from the end, so each message knows the next agent reply in one pass.
+        let mut reply = None;
+        for m in c.messages.iter().rev() {
+            match m.role {
+                Role::Agent => reply = Some(m.time_ms),
+                Role::Customer if local_weekday_hour(m.time_ms, filter.tz) == (weekday, hour) => {
+                    out.push(EvidenceItem {
+                        customer_ms: Some(m.time_ms),
+                        reply_ms: reply,
+                        minutes: reply.map(|r| (r - m.time_ms) as f64 / MS_PER_MINUTE),
+                        ..conversation(&c.summary)
+                    })
+                }
+                _ => {}
             }
-            let reply = c.messages[i + 1..]
-                .iter()
-                .find(|r| r.role == Role::Agent)
-                .map(|r| r.time_ms);
-            out.push(EvidenceItem {
-                customer_ms: Some(m.time_ms),
-                reply_ms: reply,
-                minutes: reply.map(|r| (r - m.time_ms) as f64 / MS_PER_MINUTE),
-                ..conversation(&c.summary)
-            });
         }
     }
     out.finish();

@@ -59,7 +59,7 @@ pub fn report_html(r: &Report, title: &str) -> String {
         s = escape(&r.schedule),
         fr = r.targets.first_response_minutes,
         rg = r.targets.reply_gap_minutes,
-        clock = if r.targets.business_time { "business" } else { "calendar" },
+        clock = r.targets.clock(),
         p = r.period,
     );
     let _ = write!(
@@ -221,11 +221,6 @@ pub const REPORT_COLUMNS: [&str; 17] = [
 /// The report's figures by period as CSV (the file `format=csv`, `--csv` and the app write).
 pub fn report_csv(r: &Report) -> Vec<u8> {
     let cell = |v: Option<f64>| crate::round::cell(v, 2);
-    let clock = if r.targets.business_time {
-        "business"
-    } else {
-        "calendar"
-    };
     let row = |label: String,
                start: String,
                core: &crate::metrics::CoreMetrics,
@@ -235,7 +230,7 @@ pub fn report_csv(r: &Report) -> Vec<u8> {
             start,
             r.period.to_string(),
             r.schedule.clone(),
-            clock.to_owned(),
+            r.targets.clock().to_owned(),
             core.total_conversations.to_string(),
             cell((core.n.csat > 0).then_some(core.csat_percentage)),
             cell((core.n.fcr > 0).then_some(core.fcr_percentage)),

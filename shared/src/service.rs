@@ -32,6 +32,15 @@ impl Default for Targets {
 }
 
 impl Targets {
+    /// The clock the targets are measured in, as the settings name it (`business`, `calendar`).
+    pub fn clock(&self) -> &'static str {
+        if self.business_time {
+            "business"
+        } else {
+            "calendar"
+        }
+    }
+
     /// Checks the targets are positive and finite; the error names the one at fault.
     pub fn validate(&self) -> Result<(), String> {
         for (name, v) in [

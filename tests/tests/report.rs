@@ -61,6 +61,14 @@ fn cli_report(files: &[&str], extra: &[&str]) -> Vec<u8> {
     cli(&refs)
 }
 
+/// The text of a 200 answer of type `mime`.
+async fn download(url: &str, mime: &str) -> String {
+    let r = client().get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    assert_eq!(r.headers()["content-type"].to_str().unwrap(), mime);
+    r.text().await.unwrap()
+}
+
 fn without_last_updated(mut v: Value) -> Value {
     v["metrics"].as_object_mut().unwrap().remove("last_updated");
     v
@@ -119,20 +127,14 @@ async fn the_page_is_self_contained_and_holds_no_message_text(b: Backend<'_>) {
     let s = InProcess::start(b.options("report_page")).await;
     let bytes = std::fs::read(export("kenya-a.json")).unwrap();
     assert_eq!(upload(&s.url, bytes.clone(), None).await.status(), 200);
-    let r = client()
-        .get(format!(
+    let page = download(
+        &format!(
             "{}/api/report?format=html&tz=Africa/Nairobi&business_hours=Mon-Fri%2008:00-17:00",
             s.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"].to_str().unwrap(),
-        "text/html; charset=utf-8"
-    );
-    let page = r.text().await.unwrap();
+        ),
+        "text/html; charset=utf-8",
+    )
+    .await;
     assert_eq!(
         page.as_bytes(),
         cli(&[
@@ -260,17 +262,11 @@ async fn the_csv_gives_each_period_with_its_schedule(b: Backend<'_>) {
             200
         );
     }
-    let r = client()
-        .get(format!("{}/api/report?format=csv&{}", s.url, query()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"].to_str().unwrap(),
-        "text/csv; charset=utf-8"
-    );
-    let csv = r.text().await.unwrap();
+    let csv = download(
+        &format!("{}/api/report?format=csv&{}", s.url, query()),
+        "text/csv; charset=utf-8",
+    )
+    .await;
     assert_eq!(
         csv.as_bytes(),
         cli_report(&["kenya-a.json", "kenya-b.json"], &["--csv"]).as_slice(),

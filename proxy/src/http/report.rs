@@ -77,29 +77,24 @@ pub async fn report(
         .await?;
     Ok(match format {
         ReportFormat::Json => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        ReportFormat::Html => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"powerpulse_report.html\"",
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        ReportFormat::Csv => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"powerpulse_report.csv\"",
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        ReportFormat::Html => download("text/html; charset=utf-8", "powerpulse_report.html", body),
+        ReportFormat::Csv => download("text/csv; charset=utf-8", "powerpulse_report.csv", body),
     })
+}
+
+/// A file to save: its type and name in the headers.
+fn download(mime: &'static str, file: &'static str, body: axum::body::Bytes) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The exact conversations (or reply gaps) behind a figure: a day's or a period's bar, the
