@@ -1,15 +1,16 @@
-//! The shared pipeline on native threads: parsing and cleaning are sequential, measuring and
-//! analysing conversations (independent of each other) is spread over the machine's cores.
-//! The result is the same as `powerpulse_shared::process`, which the browser runs.
+//! The shared pipeline on native threads: the export's top-level entries are parsed, its chats
+//! cleaned, and its conversations measured and analysed (each independent of the others) on all
+//! cores. The result is the same as `powerpulse_shared::process`, which the browser runs.
 
 use std::path::Path;
 
 use rayon::prelude::*;
 
-use powerpulse_shared::cleaning::CleanChat;
+use powerpulse_shared::cleaning::{ChatCleaner, CleanChat, CleanedChat};
+use powerpulse_shared::export::{self, RawExport};
 use powerpulse_shared::{
-    build_conversation, BuiltinAnalyzer, CleaningOptions, CleaningReport, Dataset, Options,
-    ParseError, Taxonomy,
+    build_conversation, BuiltinAnalyzer, CleaningOptions, Conversation, Dataset, Options,
+    ParseError, Runner, Taxonomy,
 };
 
 /// The pipeline options of the settings: autoresponse patterns (comma-separated) and a topic
@@ -33,27 +34,50 @@ pub fn options(
 
 /// Parses, cleans, measures and analyses an export using all cores.
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
-    let (chats, report) = powerpulse_shared::clean_export(input, opts)?;
-    Ok(build(chats, report, opts))
+    powerpulse_shared::process_with(input, opts, &Threads)
 }
 
 /// Several exports as one dataset (`powerpulse_shared::process_merged`) using all cores; the
 /// error names the file by its index.
 pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
-    let (chats, report) = powerpulse_shared::clean_merged(inputs, opts)?;
-    Ok(build(chats, report, opts))
+    powerpulse_shared::process_merged_with(inputs, opts, &Threads)
 }
 
-fn build(chats: Vec<CleanChat>, report: CleaningReport, opts: &Options) -> Dataset {
-    // rayon keeps the file order and balances uneven conversations across the cores.
-    let conversations = chats
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|c| build_conversation(c, opts))
-        .collect();
-    Dataset {
-        conversations,
-        report,
+/// The pipeline's steps on rayon's threads. rayon keeps the input's order and balances uneven
+/// chats across the cores; a few dozen chats per task keep its overhead small.
+struct Threads;
+
+const MIN_PER_TASK: usize = 64;
+
+impl Runner for Threads {
+    fn parse<'a>(&self, input: &'a [u8]) -> Result<RawExport<'a>, ParseError> {
+        export::parse_export_by(input, |text, entries| {
+            entries
+                .par_iter()
+                .with_min_len(MIN_PER_TASK)
+                .map(|e| export::parse_entry(text, e))
+                .collect()
+        })
+    }
+
+    fn clean_chats<'r>(
+        &self,
+        raw: &'r RawExport<'_>,
+        opts: &'r CleaningOptions,
+    ) -> Vec<CleanedChat> {
+        raw.chats
+            .par_iter()
+            .with_min_len(MIN_PER_TASK)
+            .map_init(|| ChatCleaner::new(opts), |c, (id, v)| c.clean(id, v))
+            .collect()
+    }
+
+    fn build(&self, chats: Vec<CleanChat>, opts: &Options) -> Vec<Conversation> {
+        chats
+            .into_par_iter()
+            .with_min_len(MIN_PER_TASK)
+            .map(|c| build_conversation(c, opts))
+            .collect()
     }
 }
 

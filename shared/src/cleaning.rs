@@ -165,33 +165,58 @@ enum Drop {
 
 /// Cleans a parsed export: applies the drop rules in the spec's order, assigns roles, sorts.
 pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, CleaningReport) {
-    let mut report = CleaningReport {
-        messages_read: raw.ungrouped as u64,
-        ..CleaningReport::default()
-    };
-    report.filtered.missing_field = raw.ungrouped as u64;
-    let mut chats = Vec::with_capacity(raw.chats.len());
-    let mut agents: HashMap<String, Arc<str>, Fx> = HashMap::default();
-    let mut seen_ids: HashSet<&str, Fx> = HashSet::default();
-    let mut seen_keys: HashSet<(bool, &str, &str), Fx> = HashSet::default();
+    let mut cleaner = ChatCleaner::new(opts);
+    gather(
+        raw,
+        raw.chats.iter().map(|(id, value)| cleaner.clean(id, value)),
+    )
+}
 
-    for (chat_id, value) in &raw.chats {
-        report.chats_read += 1;
+/// One chat after cleaning: the conversation it gives, if any, and what was read and dropped.
+#[derive(Debug, Default)]
+pub struct CleanedChat {
+    chat: Option<CleanChat>,
+    report: CleaningReport,
+}
+
+/// Cleans chats one by one, reusing its scratch space; a thread's own.
+pub struct ChatCleaner<'r> {
+    opts: &'r CleaningOptions,
+    agents: HashMap<String, Arc<str>, Fx>,
+    seen_ids: HashSet<&'r str, Fx>,
+    seen_keys: HashSet<(bool, &'r str, &'r str), Fx>,
+}
+
+impl<'r> ChatCleaner<'r> {
+    /// A cleaner with these settings.
+    pub fn new(opts: &'r CleaningOptions) -> Self {
+        Self {
+            opts,
+            agents: HashMap::default(),
+            seen_ids: HashSet::default(),
+            seen_keys: HashSet::default(),
+        }
+    }
+
+    /// Applies the drop rules in the spec's order to one chat, assigns roles, sorts by time.
+    pub fn clean(&mut self, chat_id: &str, value: &'r ChatValue<'_>) -> CleanedChat {
+        let mut report = CleaningReport {
+            chats_read: 1,
+            ..CleaningReport::default()
+        };
         let items = match value {
             ChatValue::Messages(items) => items,
             ChatValue::NotArray(found) => {
                 report.filtered.invalid_chats += 1;
-                if report.invalid_chat_examples.len() < MAX_INVALID_EXAMPLES {
-                    report.invalid_chat_examples.push(InvalidChat {
-                        chat_id: chat_id.to_string(),
-                        found: (*found).to_owned(),
-                    });
-                }
-                continue;
+                report.invalid_chat_examples.push(InvalidChat {
+                    chat_id: chat_id.to_owned(),
+                    found: (*found).to_owned(),
+                });
+                return CleanedChat { chat: None, report };
             }
         };
-        seen_ids.clear();
-        seen_keys.clear();
+        self.seen_ids.clear();
+        self.seen_keys.clear();
         let mut kept = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             report.messages_read += 1;
@@ -199,16 +224,10 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
                 report.filtered.missing_field += 1;
                 continue;
             };
-            match check(m, opts, &mut seen_ids, &mut seen_keys) {
+            match check(m, self.opts, &mut self.seen_ids, &mut self.seen_keys) {
                 Err(reason) => count(&mut report.filtered, reason),
                 Ok(k) => {
-                    let agent = k.agent.map(|a| match agents.get(a) {
-                        Some(arc) => arc.clone(),
-                        None => agents
-                            .entry(a.to_owned())
-                            .or_insert_with(|| Arc::from(a))
-                            .clone(),
-                    });
+                    let agent = k.agent.map(|a| self.agent(a));
                     let id = match m.unique_post_id.non_blank() {
                         Some(id) => id.to_owned(),
                         None => format!("{chat_id}#{}", index + 1),
@@ -228,20 +247,68 @@ pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, Cl
         }
         if kept.is_empty() {
             report.filtered.empty_chats += 1;
-            continue;
+            return CleanedChat { chat: None, report };
         }
-        report.messages_kept += kept.len() as u64;
-        report.truncated_messages += kept
+        report.messages_kept = kept.len() as u64;
+        report.truncated_messages = kept
             .iter()
             .filter(|m| m.text.len() > crate::analyzer::MAX_ANALYSED_BYTES)
             .count() as u64;
         kept.sort_by_key(|m| m.time_ms);
-        chats.push(CleanChat {
-            chat_id: chat_id.to_string(),
+        let chat = CleanChat {
+            chat_id: chat_id.to_owned(),
             messages: kept,
-        });
+        };
+        CleanedChat {
+            chat: Some(chat),
+            report,
+        }
+    }
+
+    /// One shared copy of each agent's name.
+    fn agent(&mut self, a: &str) -> Arc<str> {
+        match self.agents.get(a) {
+            Some(arc) => arc.clone(),
+            None => self
+                .agents
+                .entry(a.to_owned())
+                .or_insert_with(|| Arc::from(a))
+                .clone(),
+        }
+    }
+}
+
+/// The conversations of cleaned chats, in order, and the report of them all (with the
+/// ungrouped messages of `raw`).
+pub fn gather(
+    raw: &RawExport<'_>,
+    cleaned: impl IntoIterator<Item = CleanedChat>,
+) -> (Vec<CleanChat>, CleaningReport) {
+    let mut report = CleaningReport {
+        messages_read: raw.ungrouped as u64,
+        ..CleaningReport::default()
+    };
+    report.filtered.missing_field = raw.ungrouped as u64;
+    let mut chats = Vec::with_capacity(raw.chats.len());
+    for c in cleaned {
+        report.add(c.report);
+        chats.extend(c.chat);
     }
     (chats, report)
+}
+
+impl CleaningReport {
+    /// Adds another report's counts; its invalid chats are named after this one's, up to the cap.
+    fn add(&mut self, o: CleaningReport) {
+        self.chats_read += o.chats_read;
+        self.messages_read += o.messages_read;
+        self.messages_kept += o.messages_kept;
+        self.filtered.merge(&o.filtered);
+        self.truncated_messages += o.truncated_messages;
+        let room = MAX_INVALID_EXAMPLES.saturating_sub(self.invalid_chat_examples.len());
+        self.invalid_chat_examples
+            .extend(o.invalid_chat_examples.into_iter().take(room));
+    }
 }
 
 type Fx = BuildHasherDefault<FxHasher>;

@@ -277,6 +277,26 @@ pub struct RawExport<'a> {
     pub ungrouped: usize,
 }
 
+/// Chats in first-seen order; a repeated key adds its messages to the first occurrence
+/// instead of hiding it.
+#[derive(Default)]
+struct ChatsInOrder<'a> {
+    export: RawExport<'a>,
+    index: std::collections::HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> ChatsInOrder<'a> {
+    fn add(&mut self, key: Cow<'a, str>, value: ChatValue<'a>) {
+        match self.index.get(key.as_ref()) {
+            Some(&i) => merge(&mut self.export.chats[i].1, value),
+            None => {
+                self.index.insert(key.clone(), self.export.chats.len());
+                self.export.chats.push((key, value));
+            }
+        }
+    }
+}
+
 struct Top<'k> {
     current_chat: &'k RefCell<Option<String>>,
 }
@@ -320,22 +340,14 @@ impl<'de, 'k> Visitor<'de> for Top<'k> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut export = RawExport::default();
-        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut chats = ChatsInOrder::default();
         while let Some(ChatKey(key)) = map.next_key()? {
             *self.current_chat.borrow_mut() = Some(key.to_string());
             let value: ChatValue<'de> = map.next_value()?;
-            // A repeated key adds its messages to the first occurrence instead of hiding it.
-            match index.get(key.as_ref()) {
-                Some(&i) => merge(&mut export.chats[i].1, value),
-                None => {
-                    index.insert(key.to_string(), export.chats.len());
-                    export.chats.push((key, value));
-                }
-            }
+            chats.add(key, value);
         }
         *self.current_chat.borrow_mut() = None;
-        Ok(export)
+        Ok(chats.export)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -420,6 +432,152 @@ pub fn parse_export(input: &[u8]) -> Result<RawExport<'_>, ParseError> {
     result.map_err(|e| to_parse_error(input, e, current_chat.into_inner()))
 }
 
+/// One `"key": value` entry of the top-level object, as byte ranges of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key, quotes included.
+    pub key: std::ops::Range<usize>,
+    /// The value.
+    pub value: std::ops::Range<usize>,
+}
+
+/// Deeper nesting than this is left to [`parse_export`], whose recursion limit (counted from the
+/// top) then decides, so a split read never accepts what a whole read refuses.
+const SPLIT_MAX_DEPTH: usize = 100;
+
+/// The top-level object's entries, found by a scan that only tracks strings and brackets;
+/// `None` when the text is not a well-formed-looking object of entries (the whole-file read then
+/// decides and names the error).
+pub fn split_entries(text: &str) -> Option<Vec<Entry>> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut entries = Vec::new();
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(entries);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_start = i;
+        let key_end = string_end(b, i)?;
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, i + 1);
+        let end = value_end(b, start)?;
+        entries.push(Entry {
+            key: key_start..key_end,
+            value: start..end,
+        });
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(entries),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b
+        .get(i)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// The index after the closing quote of the string that opens at `i`.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', &b[j..])?;
+        if b[j] == b'"' {
+            return Some(j + 1);
+        }
+        j += 2;
+        if j > b.len() {
+            return None;
+        }
+    }
+}
+
+/// The index after the value that starts at `i` (a string, an array or object with everything
+/// nested in it, or a scalar up to the next delimiter).
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i),
+        b'[' | b'{' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'[' | b'{' => {
+                        depth += 1;
+                        if depth > SPLIT_MAX_DEPTH {
+                            return None;
+                        }
+                    }
+                    b']' | b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        _ => {
+            let len = b[i..]
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))?;
+            (len > 0).then_some(i + len)
+        }
+    }
+}
+
+/// Reads one entry of [`split_entries`]; `None` if it is not valid JSON (the whole-file read
+/// then names the error).
+pub fn parse_entry<'a>(text: &'a str, e: &Entry) -> Option<(Cow<'a, str>, ChatValue<'a>)> {
+    let key: ChatKey<'a> = serde_json::from_str(&text[e.key.clone()]).ok()?;
+    let value: ChatValue<'a> = serde_json::from_str(&text[e.value.clone()]).ok()?;
+    Some((key.0, value))
+}
+
+/// [`parse_export`] with the top-level entries read by `read_all` (on the server's threads, say,
+/// calling [`parse_entry`] on each, in order). The result is [`parse_export`]'s for every input:
+/// whatever the split cannot read is read whole, which names the error.
+pub fn parse_export_by<'a, F>(input: &'a [u8], read_all: F) -> Result<RawExport<'a>, ParseError>
+where
+    F: FnOnce(&'a str, &[Entry]) -> Option<Vec<(Cow<'a, str>, ChatValue<'a>)>>,
+{
+    let Ok(text) = std::str::from_utf8(input) else {
+        return parse_export(input);
+    };
+    let Some(chats) = split_entries(text).and_then(|entries| read_all(text, &entries)) else {
+        return parse_export(input);
+    };
+    let mut chats_in = ChatsInOrder::default();
+    for (key, value) in chats {
+        chats_in.add(key, value);
+    }
+    Ok(chats_in.export)
+}
+
 fn utf8_error(input: &[u8], e: std::str::Utf8Error) -> ParseError {
     let offset = e.valid_up_to();
     let before = &input[..offset];
@@ -474,6 +632,73 @@ fn byte_offset(input: &[u8], line: usize, column: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The split read with its entries read in order on this thread.
+    fn split_read(input: &[u8]) -> Result<RawExport<'_>, ParseError> {
+        parse_export_by(input, |text, entries| {
+            entries.iter().map(|e| parse_entry(text, e)).collect()
+        })
+    }
+
+    #[test]
+    fn the_split_finds_each_entry_and_skips_what_strings_hide() {
+        let text =
+            r#" { "a\"}" : [ {"MESSAGE_CONTENT": "x ] } \\"} ] , "b":null,"c" :{"k":[1,{}]} } "#;
+        let e = split_entries(text).unwrap();
+        let parts: Vec<(&str, &str)> = e
+            .iter()
+            .map(|e| (&text[e.key.clone()], &text[e.value.clone()]))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                (r#""a\"}""#, r#"[ {"MESSAGE_CONTENT": "x ] } \\"} ]"#),
+                (r#""b""#, "null"),
+                (r#""c""#, r#"{"k":[1,{}]}"#),
+            ]
+        );
+        assert_eq!(split_entries(" {} ").unwrap(), []);
+    }
+
+    #[test]
+    fn the_split_read_equals_the_whole_read_on_good_and_broken_files() {
+        let deep = |n: usize| format!(r#"{{"c": {}{}}}"#, "[".repeat(n), "]".repeat(n));
+        let cases = [
+            r#"{"c1": [{"MESSAGE_CONTENT": "a", "DIRECTION": "to_company"}], "c2": [], "c1": [{"MESSAGE_CONTENT": "b"}]}"#.to_owned(),
+            r#"{"c\u00e9": [{"MESSAGE_CONTENT": "esc\n", "X": [1, 2.5e3, true, null]}], "n": 5, "s": "x", "o": {}}"#.to_owned(),
+            r#"{"x": "not", "x": [1, "two"]}"#.to_owned(),
+            r#"[{"FB_CHAT_ID": "a", "MESSAGE_CONTENT": "flat"}]"#.to_owned(),
+            r#"{"c": [{"MESSAGE_CONTENT": "unterminated}]}"#.to_owned(),
+            r#"{"c": [}"#.to_owned(),
+            r#"{"c": [1] "d": []}"#.to_owned(),
+            r#"{"c": [1],}"#.to_owned(),
+            r#"{"c": [1]} trailing"#.to_owned(),
+            r#"{"c": tru}"#.to_owned(),
+            r#"{"c": [1e999]}"#.to_owned(),
+            r#"{c: []}"#.to_owned(),
+            "true".to_owned(),
+            "  ".to_owned(),
+            "{}".to_owned(),
+            deep(99),
+            deep(126),
+            deep(127),
+            deep(200),
+        ];
+        // The good files are read by the split itself, not by the fallback.
+        for good in &cases[..2] {
+            let entries = split_entries(good).unwrap();
+            assert!(entries.iter().all(|e| parse_entry(good, e).is_some()));
+        }
+        for case in &cases {
+            assert_eq!(
+                split_read(case.as_bytes()),
+                parse_export(case.as_bytes()),
+                "{case}"
+            );
+        }
+        let bad_utf8 = b"{\"c\": [{\"MESSAGE_CONTENT\": \"\xff\"}]}";
+        assert_eq!(split_read(bad_utf8), parse_export(bad_utf8));
+    }
 
     fn chat<'a>(e: &'a RawExport<'a>, id: &str) -> &'a ChatValue<'a> {
         &e.chats.iter().find(|(k, _)| k == id).unwrap().1

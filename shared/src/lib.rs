@@ -104,14 +104,53 @@ pub struct Dataset {
     pub report: CleaningReport,
 }
 
-/// Parses and cleans an export: the chats to measure and analyse, and what cleaning did (the
-/// first half of [`process`], which the server then spreads over its cores).
+/// How the independent steps of the pipeline run: one after the other by default (the browser),
+/// on every core on the server. Each step's result is the same however it runs.
+pub trait Runner {
+    /// Parses an export ([`export::parse_export`], or [`export::parse_export_by`] with its
+    /// entries read on threads).
+    fn parse<'a>(&self, input: &'a [u8]) -> Result<export::RawExport<'a>, ParseError> {
+        export::parse_export(input)
+    }
+
+    /// Cleans every chat of `raw`, in order.
+    fn clean_chats<'r>(
+        &self,
+        raw: &'r export::RawExport<'_>,
+        opts: &'r CleaningOptions,
+    ) -> Vec<cleaning::CleanedChat> {
+        let mut cleaner = cleaning::ChatCleaner::new(opts);
+        raw.chats
+            .iter()
+            .map(|(id, v)| cleaner.clean(id, v))
+            .collect()
+    }
+
+    /// Measures and analyses every cleaned chat ([`build_conversation`]), in order.
+    fn build(&self, chats: Vec<cleaning::CleanChat>, opts: &Options) -> Vec<Conversation> {
+        chats
+            .into_iter()
+            .map(|chat| build_conversation(chat, opts))
+            .collect()
+    }
+}
+
+/// Every step on the calling thread.
+pub struct Sequential;
+
+impl Runner for Sequential {}
+
+/// Parses and cleans an export: the chats to measure and analyse, and what cleaning did.
 pub fn clean_export(
     input: &[u8],
     opts: &Options,
+    run: &impl Runner,
 ) -> Result<(Vec<cleaning::CleanChat>, CleaningReport), ParseError> {
-    let raw = export::parse_export(input)?;
-    Ok(cleaning::clean(&raw, &opts.cleaning))
+    let raw = run.parse(input)?;
+    Ok(cleaning::gather(
+        &raw,
+        run.clean_chats(&raw, &opts.cleaning),
+    ))
 }
 
 /// Parses and cleans several exports as one: a chat found in more than one file gets the
@@ -121,6 +160,7 @@ pub fn clean_export(
 pub fn clean_merged(
     inputs: &[&[u8]],
     opts: &Options,
+    run: &impl Runner,
 ) -> Result<(Vec<cleaning::CleanChat>, CleaningReport), (usize, ParseError)> {
     use std::collections::HashMap;
     let mut merged = export::RawExport {
@@ -129,7 +169,7 @@ pub fn clean_merged(
     };
     let mut at: HashMap<String, usize> = HashMap::new();
     for (i, input) in inputs.iter().enumerate() {
-        let raw = export::parse_export(input).map_err(|e| (i, e))?;
+        let raw = run.parse(input).map_err(|e| (i, e))?;
         merged.ungrouped += raw.ungrouped;
         for (id, value) in raw.chats {
             match at.get(id.as_ref()) {
@@ -147,33 +187,46 @@ pub fn clean_merged(
             }
         }
     }
-    Ok(cleaning::clean(&merged, &opts.cleaning))
+    Ok(cleaning::gather(
+        &merged,
+        run.clean_chats(&merged, &opts.cleaning),
+    ))
 }
 
 /// [`clean_merged`], then each chat measured and analysed: several exports as one dataset.
 pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
-    let (chats, report) = clean_merged(inputs, opts)?;
-    Ok(build_dataset(chats, report, opts))
+    process_merged_with(inputs, opts, &Sequential)
+}
+
+/// [`process_merged`] with the steps run by `run`.
+pub fn process_merged_with(
+    inputs: &[&[u8]],
+    opts: &Options,
+    run: &impl Runner,
+) -> Result<Dataset, (usize, ParseError)> {
+    let (chats, report) = clean_merged(inputs, opts, run)?;
+    Ok(Dataset {
+        conversations: run.build(chats, opts),
+        report,
+    })
 }
 
 /// Parses, cleans, measures and analyses an export (the built-in analyzer).
 pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
-    let (chats, report) = clean_export(input, opts)?;
-    Ok(build_dataset(chats, report, opts))
+    process_with(input, opts, &Sequential)
 }
 
-fn build_dataset(
-    chats: Vec<cleaning::CleanChat>,
-    report: CleaningReport,
+/// [`process`] with the steps run by `run`.
+pub fn process_with(
+    input: &[u8],
     opts: &Options,
-) -> Dataset {
-    Dataset {
-        conversations: chats
-            .into_iter()
-            .map(|chat| build_conversation(chat, opts))
-            .collect(),
+    run: &impl Runner,
+) -> Result<Dataset, ParseError> {
+    let (chats, report) = clean_export(input, opts, run)?;
+    Ok(Dataset {
+        conversations: run.build(chats, opts),
         report,
-    }
+    })
 }
 
 /// Measures and analyses one cleaned chat.

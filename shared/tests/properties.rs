@@ -2,7 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use powerpulse_shared::synth::{generate, SynthOptions};
-use powerpulse_shared::{process, Dataset, Filter, MetricsReport, Options};
+use powerpulse_shared::{export, process, Dataset, Filter, MetricsReport, Options};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -195,6 +195,18 @@ proptest! {
     #[test]
     fn json_like_text_never_panics(text in "[\\[\\]{}\":,0-9a-zA-Z_ \\\\n]{0,200}") {
         let _ = process(text.as_bytes(), &OPTIONS);
+    }
+
+    #[test]
+    fn the_split_read_equals_the_whole_read(text in "[\\[\\]{}\":,0-9a-z_ \\\\n]{0,200}", e in export(), cut in 0usize..1000) {
+        let whole = e.to_string();
+        let cut = &whole.as_bytes()[..cut.min(whole.len())];
+        for input in [text.as_bytes(), whole.as_bytes(), cut] {
+            let split = export::parse_export_by(input, |t, entries| {
+                entries.iter().map(|e| export::parse_entry(t, e)).collect()
+            });
+            prop_assert_eq!(split, export::parse_export(input));
+        }
     }
 
     #[test]
