@@ -278,7 +278,7 @@ impl PipelineArgs {
 
 /// Reads and processes an export; errors name the file and, for JSON, the place.
 pub fn load(path: &PathBuf, opts: &Options) -> Result<Dataset, CliError> {
-    let bytes = read_file(path)?;
+    let bytes = open_input(path)?;
     process(&bytes, opts).map_err(|e| in_file(path)(e.to_string()))
 }
 
@@ -403,8 +403,11 @@ pub fn run(command: Command) -> Result<(), CliError> {
                 .to_options(f.tz)
                 .map_err(CliError::Input)?;
             let options = pipeline.to_options()?;
-            let inputs = files.iter().map(read_file).collect::<Result<Vec<_>, _>>()?;
-            let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+            let inputs = files
+                .iter()
+                .map(open_input)
+                .collect::<Result<Vec<_>, _>>()?;
+            let slices: Vec<&[u8]> = inputs.iter().map(|i| &**i).collect();
             let d = crate::pipeline::process_merged(&slices, &options)
                 .map_err(|(i, e)| in_file(&files[i])(e.to_string()))?;
             let r = d.report(&f, &opts);
@@ -461,6 +464,38 @@ fn in_file(p: &Path) -> impl Fn(String) -> CliError + '_ {
 
 fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// An export's bytes: the file mapped where it can be (no copy, no fresh pages to fault in:
+/// a tenth of the pipeline's time on a 50 MB export), else read.
+enum Input {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(m) => m,
+            Input::Read(v) => v,
+        }
+    }
+}
+
+fn open_input(path: &PathBuf) -> Result<Input, CliError> {
+    let cannot = |e: io::Error| CliError::Input(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let regular = file.metadata().map_err(cannot)?;
+    if regular.is_file() && regular.len() > 0 {
+        // SAFETY: the map is read-only and lives only while the pipeline reads it (the dataset
+        // owns its data). Another process truncating the file meanwhile would make a read
+        // fault, the trade every mapping reader (ripgrep, git) makes for a file it was given.
+        if let Ok(m) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(Input::Mapped(m));
+        }
+    }
+    read_file(path).map(Input::Read)
 }
 
 /// Evaluates the built-in analysis of an export, or a stored analysis CSV, against labels.

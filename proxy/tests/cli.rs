@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use powerpulse_shared::synth::{generate, SynthOptions};
 
@@ -10,8 +11,12 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_powerpulse"))
 }
 
+/// A file of its own for each call: tests run at once, and one rewriting a file another is
+/// reading would make both flaky.
 fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("powerpulse-cli-{}", std::process::id()));
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("powerpulse-cli-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -85,6 +90,33 @@ fn metrics_json_is_the_shared_crates_report() {
             );
         }
     }
+}
+
+#[test]
+fn a_piped_export_reads_as_the_same_file_does() {
+    // A file is mapped, a pipe is read: the two paths give the same report.
+    let path = sample();
+    let from_file = run(&["metrics", path.to_str().unwrap(), "--json"]);
+    let mut child = bin()
+        .args(["metrics", "/dev/stdin", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes).unwrap());
+    let from_pipe = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        from_pipe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_pipe.stderr)
+    );
+    let json = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    assert_eq!(json(&from_pipe), json(&from_file));
+    assert!(json(&from_file)["total_conversations"].as_u64().unwrap() > 200);
 }
 
 #[test]
@@ -229,6 +261,9 @@ fn bad_files_exit_2_with_one_line_never_a_panic() {
         &run(&["metrics", "/nonexistent/export.json"]),
         "cannot read",
     );
+    let dir = tmp("placeholder", b"");
+    let dir = dir.parent().unwrap();
+    assert_refused(&run(&["metrics", dir.to_str().unwrap()]), "cannot read");
 }
 
 #[test]
