@@ -63,11 +63,11 @@ pub async fn ingest(
     bytes: Vec<u8>,
     meta: UploadMeta,
 ) -> Result<Ingested, IngestError> {
-    let opts = opts.clone();
+    let pipeline = opts.clone();
     let len = bytes.len() as u64;
     let (file_hash, dataset, hashes) = tokio::task::spawn_blocking(move || {
         let file_hash = crate::hash::sha256_hex(&bytes);
-        let dataset = crate::pipeline::process(&bytes, &opts)?;
+        let dataset = crate::pipeline::process(&bytes, &pipeline)?;
         drop(bytes);
         let hashes: Vec<String> = dataset.conversations.iter().map(content_hash).collect();
         Ok::<_, ParseError>((file_hash, dataset, hashes))
@@ -94,7 +94,7 @@ pub async fn ingest(
         force: meta.force,
         ai_analyzer: meta.ai_analyzer,
     };
-    let outcome = store.ingest(&req).await;
+    let outcome = store.ingest(&req, opts).await;
     drop(req);
     // On a large heap trimming takes milliseconds: not on a runtime worker.
     tokio::task::spawn_blocking(give_back_memory);

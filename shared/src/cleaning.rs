@@ -311,6 +311,66 @@ impl CleaningReport {
     }
 }
 
+/// A stored chat and a new export of it as one chat, as a server that keeps conversations across
+/// uploads sees them: each of `new`'s messages is added unless it repeats one of `stored`, by the
+/// rule within an export (the same `UNIQUE_POST_ID`; without one, the same direction, time and
+/// text, where the stored side knows the time as an instant, not as the file wrote it). The
+/// result is sorted by time (stable, stored messages first); added messages without an id are
+/// numbered after the stored ones, so merging the same export again changes nothing. Returns
+/// the chat and how many of `new`'s messages were repeats.
+pub fn merge_chat(stored: CleanChat, new: &[Message]) -> (CleanChat, u64) {
+    let chat_id = stored.chat_id;
+    let synthesized = |id: &str| -> Option<u64> {
+        let n = id.strip_prefix(chat_id.as_str())?.strip_prefix('#')?;
+        n.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| n.parse().ok())?
+    };
+    let key = |m: &Message| (m.role == Role::Customer, m.time_ms, m.text.clone());
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut keys: HashSet<(bool, i64, String)> = HashSet::new();
+    let mut last = 0;
+    for m in &stored.messages {
+        match synthesized(&m.id) {
+            Some(n) => last = last.max(n),
+            None => {
+                ids.insert(m.id.clone());
+            }
+        }
+        keys.insert(key(m));
+    }
+    let mut messages = stored.messages;
+    let mut repeats = 0;
+    for m in new {
+        let fresh = match synthesized(&m.id) {
+            Some(_) => keys.insert(key(m)),
+            None => {
+                // An id decides alone, and guards its content against a later copy without one.
+                let fresh = ids.insert(m.id.clone());
+                keys.insert(key(m));
+                fresh
+            }
+        };
+        if !fresh {
+            repeats += 1;
+            continue;
+        }
+        let mut m = m.clone();
+        if synthesized(&m.id).is_some() {
+            last += 1;
+            m.id = format!("{chat_id}#{last}");
+        }
+        messages.push(m);
+    }
+    for m in &mut messages {
+        m.sentiment = None;
+        m.reply_gap_minutes = None;
+        m.segment = 0;
+    }
+    messages.sort_by_key(|m| m.time_ms);
+    (CleanChat { chat_id, messages }, repeats)
+}
+
 type Fx = BuildHasherDefault<FxHasher>;
 
 struct Kept<'m> {

@@ -316,4 +316,65 @@ mod tests {
         let (file, _) = process_merged(&[week1, b"{oops"], &Options::default()).unwrap_err();
         assert_eq!(file, 1);
     }
+
+    #[test]
+    fn a_stored_chat_merged_with_a_new_export_equals_the_exports_read_together() {
+        // Ids, content keys without ids, a repeat of an id'd message without its id, new
+        // messages of both kinds, one earlier than everything stored, and a new chat.
+        let a = br#"{"c1": [
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:00:00.000Z", "UNIQUE_POST_ID": "m1"},
+          {"MESSAGE_CONTENT": "on it", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-01T10:05:00.000Z", "AGENT_USERNAME": "amina"},
+          {"MESSAGE_CONTENT": "thanks", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:06:00.000Z"}
+        ]}"#;
+        let b = br#"{"c1": [
+          {"MESSAGE_CONTENT": "hello?", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T09:00:00.000Z"},
+          {"MESSAGE_CONTENT": "no power", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:00:00.000Z"},
+          {"MESSAGE_CONTENT": "on it", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-01T10:05:00.000Z", "AGENT_USERNAME": "amina"},
+          {"MESSAGE_CONTENT": "thanks", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-01T10:06:00.000Z"},
+          {"MESSAGE_CONTENT": "still dark", "DIRECTION": "to_company", "SOCIAL_CREATE_TIME": "2025-12-02T08:00:00.000Z", "UNIQUE_POST_ID": "m9"},
+          {"MESSAGE_CONTENT": "sorted now", "DIRECTION": "to_client", "SOCIAL_CREATE_TIME": "2025-12-02T08:30:00.000Z", "AGENT_USERNAME": "amina"}
+        ]}"#;
+        let opts = Options::default();
+        let together = process_merged(&[a, b], &opts).unwrap();
+        let (first, second) = (process(a, &opts).unwrap(), process(b, &opts).unwrap());
+        let stored = |c: &Conversation| cleaning::CleanChat {
+            chat_id: c.summary.chat_id.clone(),
+            messages: c.messages.clone(),
+        };
+        let (merged, repeats) = cleaning::merge_chat(
+            stored(&first.conversations[0]),
+            &second.conversations[0].messages,
+        );
+        assert_eq!(repeats, 3);
+        assert_eq!(
+            together.report.filtered.duplicate,
+            first.report.filtered.duplicate + second.report.filtered.duplicate + repeats
+        );
+        let merged = build_conversation(merged, &opts);
+        assert_eq!(merged.summary, together.conversations[0].summary);
+        let view = |c: &Conversation| {
+            c.messages
+                .iter()
+                .map(|m| {
+                    (
+                        m.time_ms,
+                        m.role,
+                        m.agent.clone(),
+                        m.text.clone(),
+                        m.sentiment,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(view(&merged), view(&together.conversations[0]));
+        // Ids stay unique, and the same export merged again changes nothing.
+        let ids: std::collections::HashSet<&str> =
+            merged.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), merged.messages.len());
+        let (again, repeats) =
+            cleaning::merge_chat(stored(&merged), &second.conversations[0].messages);
+        assert_eq!(repeats, second.conversations[0].messages.len() as u64);
+        let again = build_conversation(again, &opts);
+        assert_eq!(again.messages, merged.messages);
+    }
 }

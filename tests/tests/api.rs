@@ -407,11 +407,14 @@ fn renamed(from: &[u8], existing: &[String], replace: usize) -> serde_json::Map<
 }
 
 /// `stored` after an upload of `chats`: the chats the upload keeps (an empty or invalid chat
-/// is dropped by cleaning and leaves the stored one as it was) replace or join the stored ones.
+/// is dropped by cleaning and leaves the stored one as it was) join the stored ones; a chat
+/// stored already gets the upload's messages after its own (cleaning then keeps each message
+/// once, as when the files are read together), or, forced, is replaced by them.
 fn after_upload(
     stored: &mut serde_json::Map<String, Value>,
     chats: &serde_json::Map<String, Value>,
     dir: &TempDir,
+    force: bool,
 ) {
     let path = dir.join("upload.json");
     std::fs::write(&path, serde_json::to_vec(chats).unwrap()).unwrap();
@@ -423,8 +426,14 @@ fn after_upload(
         .map(|l| l.split(',').next().unwrap().to_owned())
         .collect();
     for (id, messages) in chats {
-        if kept.contains(id) {
-            stored.insert(id.clone(), messages.clone());
+        if !kept.contains(id) {
+            continue;
+        }
+        match stored.get_mut(id).and_then(Value::as_array_mut) {
+            Some(old) if !force => old.extend(messages.as_array().unwrap().iter().cloned()),
+            _ => {
+                stored.insert(id.clone(), messages.clone());
+            }
         }
     }
 }
@@ -463,24 +472,28 @@ async fn metrics_follow_every_change_without_a_full_reload(b: Backend<'_>) {
 
     put(&first, None).await;
     let mut stored = serde_json::Map::new();
-    after_upload(&mut stored, &first, &dir);
+    after_upload(&mut stored, &first, &dir, false);
     check(&stored, "first upload").await;
 
     // 120 chats replaced by other content, 80 new ones.
     put(&second, Some("true")).await;
-    after_upload(&mut stored, &second, &dir);
+    after_upload(&mut stored, &second, &dir, true);
     check(&stored, "a forced re-upload with new and changed chats").await;
 
-    // The first file again: its 120 chats come back, the 80 new ones stay.
+    // The first file again: its 120 chats get their first messages back beside the second
+    // ones (merged), the 80 new ones stay.
     put(&first, None).await;
-    after_upload(&mut stored, &first, &dir);
+    after_upload(&mut stored, &first, &dir, false);
     check(&stored, "the first file again").await;
+    put(&second, None).await;
+    check(&stored, "the second file again: nothing new").await;
 
     // A filtered figure computed before a change is not served after it.
     let url = format!("{}/api/metrics?topic=tokens", s.url);
     let before = get_json(&url, 200).await;
-    put(&second, None).await;
-    after_upload(&mut stored, &second, &dir);
+    let third = renamed(&export(200, 13), &ids, 120);
+    put(&third, None).await;
+    after_upload(&mut stored, &third, &dir, false);
     let after = get_json(&url, 200).await;
     let path = dir.join("filtered.json");
     std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
@@ -492,6 +505,111 @@ async fn metrics_follow_every_change_without_a_full_reload(b: Backend<'_>) {
         before, after,
         "120 changed chats moved the filtered figures"
     );
+}
+
+/// A real export cut in two overlapping weeks: each chat's first two thirds in the first file,
+/// its last two thirds in the second; half the chats without `UNIQUE_POST_ID`, so both of the
+/// duplicate rules are at work.
+fn overlapping_weeks() -> (Vec<u8>, Vec<u8>) {
+    let file = powerpulse_e2e::workspace().join("eval/kenya-a.json");
+    let all: serde_json::Map<String, Value> =
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let (mut first, mut second) = (serde_json::Map::new(), serde_json::Map::new());
+    for (i, (id, messages)) in all.into_iter().enumerate() {
+        let mut messages = messages.as_array().unwrap().clone();
+        if i % 2 == 1 {
+            for m in &mut messages {
+                m.as_object_mut().unwrap().remove("UNIQUE_POST_ID");
+            }
+        }
+        let two_thirds = (messages.len() * 2).div_ceil(3);
+        let late = messages.len() - two_thirds;
+        first.insert(id.clone(), Value::from(messages[..two_thirds].to_vec()));
+        second.insert(id, Value::from(messages[late..].to_vec()));
+    }
+    (
+        serde_json::to_vec(&first).unwrap(),
+        serde_json::to_vec(&second).unwrap(),
+    )
+}
+
+async fn uploads_of_overlapping_weeks_add_up_as_the_files_read_together(b: Backend<'_>) {
+    let s = InProcess::start(b.options("weeks")).await;
+    let (first, second) = overlapping_weeks();
+    let together =
+        powerpulse_shared::process_merged(&[&first, &second], &Default::default()).unwrap();
+    let alone = |f: &[u8]| powerpulse_shared::process(f, &Default::default()).unwrap();
+    let (one, two) = (alone(&first), alone(&second));
+    let shared: BTreeSet<&str> = one.summaries().map(|s| s.chat_id.as_str()).collect();
+    assert!(two.summaries().all(|s| shared.contains(s.chat_id.as_str())));
+    // The chats the second week adds messages to (a short chat is whole in both).
+    let before: std::collections::HashMap<&str, usize> = one
+        .conversations
+        .iter()
+        .map(|c| (c.summary.chat_id.as_str(), c.messages.len()))
+        .collect();
+    let grown = together
+        .conversations
+        .iter()
+        .filter(|c| c.messages.len() > before[c.summary.chat_id.as_str()])
+        .count();
+    assert!(
+        grown > 100,
+        "most of the 140 chats grow in the second week ({grown})"
+    );
+
+    let put = |bytes: &[u8]| {
+        let (url, body) = (s.url.clone(), bytes.to_vec());
+        async move {
+            let r = upload(&url, body, None).await;
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    put(&first).await;
+    let r = put(&second).await;
+    assert_eq!(
+        r["conversations_merged"].as_u64().unwrap() as usize,
+        grown,
+        "{r}"
+    );
+    assert_eq!(
+        r["conversations_processed"], r["conversations_merged"],
+        "{r}"
+    );
+    assert_eq!(
+        r["filtered"]["duplicate"].as_u64().unwrap(),
+        together.report.filtered.duplicate - one.report.filtered.duplicate,
+        "the second week's messages already stored count as duplicates"
+    );
+    let want =
+        without_last_updated(serde_json::to_value(together.metrics(&Default::default())).unwrap());
+    let url = format!("{}/api/metrics", s.url);
+    let metrics = || get_json(&url, 200);
+    assert_eq!(without_last_updated(metrics().await), want);
+
+    // Either file again adds nothing: every chat is skipped, the figures stay.
+    for (name, f) in [("second", &second), ("first", &first)] {
+        let again = put(f).await;
+        assert_eq!(again["conversations_processed"], 0, "{name} again: {again}");
+        assert_eq!(without_last_updated(metrics().await), want, "{name} again");
+    }
+    // A chat split between the weeks holds each of its messages once, in time order.
+    let c = together
+        .conversations
+        .iter()
+        .find(|c| shared.contains(c.summary.chat_id.as_str()) && c.messages.len() >= 6)
+        .unwrap();
+    let id = &c.summary.chat_id;
+    let detail = get_json(&format!("{}/api/conversations/{id}", s.url), 200).await;
+    let texts: Vec<&str> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_content"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = c.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, want, "{id}");
 }
 
 async fn conversations_list_filters_sorts_and_pages(b: Backend<'_>) {
@@ -1151,6 +1269,7 @@ on_both_backends!(
     upload_errors_are_clear,
     metrics_equal_the_cli_under_every_filter,
     metrics_follow_every_change_without_a_full_reload,
+    uploads_of_overlapping_weeks_add_up_as_the_files_read_together,
     conversations_list_filters_sorts_and_pages,
     search_finds_exactly_the_conversations_holding_the_text,
     a_search_count_stops_at_its_cap_and_the_pages_go_on,

@@ -85,6 +85,8 @@ fn reworded(bytes: &[u8], chat: &str) -> Vec<u8> {
     let mut chats: serde_json::Map<String, Value> = serde_json::from_slice(bytes).unwrap();
     let last = chats[chat].as_array_mut().unwrap().last_mut().unwrap();
     last["MESSAGE_CONTENT"] = Value::from("Thank you, the token worked and power is back");
+    // A message of its own, not a copy of the one it rewords.
+    last["UNIQUE_POST_ID"] = Value::from("m-reworded");
     serde_json::to_vec(&chats).unwrap()
 }
 
@@ -179,7 +181,8 @@ async fn a_review_stands_in_everywhere_and_outlives_reuploads(b: Backend<'_>) {
     assert_eq!(got, want, "after a forced re-upload");
     let changed = reworded(&bytes, chat);
     assert_eq!(upload(&s.url, changed.clone(), None).await.status(), 200);
-    let d2 = process(&changed);
+    // The chat's new messages join its stored ones, as when both files are read together.
+    let d2 = powerpulse_shared::process_merged(&[&bytes, &changed], &Default::default()).unwrap();
     let (got, want) = metrics_pair(&s.url, &d2, &[(chat, stored.clone())]).await;
     assert_eq!(got, want, "after the chat's content changed");
     let one = get_json(&format!("{}/api/conversations/{chat}", s.url), 200).await;

@@ -2,7 +2,7 @@
 //! reads `/api/metrics` and `/api/conversations` with 50 connections while uploads, forced
 //! re-uploads and AI jobs against a fake provider that answers 429s, 5xx and hangs run for
 //! `SOAK_SECS` (600). Afterwards the store must be consistent (every chat stored once, with the
-//! messages of its last upload; every job finished), with 0 errors and the server back under
+//! messages of its last forced upload and of the plain uploads after it; every job finished), with 0 errors and the server back under
 //! 300 MB. Prints the figures.
 
 use std::collections::BTreeMap;
@@ -69,16 +69,22 @@ async fn load_and_faults_leave_a_consistent_store() {
     let pid = s.pid();
     let dir = TempDir::new("soak");
 
-    // What the store must hold at the end: each chat as its last upload had it.
+    // What the store must hold at the end: each chat as its last forced upload had it, with
+    // the messages of the plain uploads after it (merged: cleaning keeps each message once).
     let mut last: BTreeMap<String, Value> = BTreeMap::new();
-    let mut remember = |bytes: &[u8]| {
+    let mut remember = |bytes: &[u8], force: bool| {
         let v: Value = serde_json::from_slice(bytes).unwrap();
         for (id, msgs) in v.as_object().unwrap() {
-            last.insert(id.clone(), msgs.clone());
+            match last.get_mut(id).and_then(Value::as_array_mut) {
+                Some(old) if !force => old.extend(msgs.as_array().unwrap().iter().cloned()),
+                _ => {
+                    last.insert(id.clone(), msgs.clone());
+                }
+            }
         }
     };
     let base = export(3000, 1);
-    remember(&base);
+    remember(&base, true);
     let up: Value = upload(&s.url, base.clone(), None)
         .await
         .json()
@@ -117,7 +123,7 @@ async fn load_and_faults_leave_a_consistent_store() {
         let r = upload(&s.url, bytes.clone(), force).await;
         match r.status().as_u16() {
             200 => {
-                remember(&bytes);
+                remember(&bytes, force.is_some());
                 uploads += 1;
                 let v: Value = r.json().await.unwrap();
                 if let Some(id) = v["job"]["id"].as_str() {
@@ -173,7 +179,7 @@ async fn load_and_faults_leave_a_consistent_store() {
             "job {id}: {j}"
         );
     }
-    // The store holds every chat once, with the messages of its last upload.
+    // The store holds every chat once, with the messages its uploads leave (see `remember`).
     let merged = serde_json::to_vec(&Value::Object(last.into_iter().collect())).unwrap();
     let expected = powerpulse_shared::process(&merged, &Default::default()).unwrap();
     let m = get_json(&format!("{}/api/metrics", s.url), 200).await;

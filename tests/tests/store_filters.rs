@@ -23,7 +23,10 @@ fn dataset() -> Dataset {
 async fn stored(url: &str, d: &Dataset) -> Store {
     let store = Store::connect(url).await.expect("the store opens");
     let req = ingest_request(d, false, None);
-    store.ingest(&req).await.expect("the upload is written");
+    store
+        .ingest(&req, &Default::default())
+        .await
+        .expect("the upload is written");
     store
 }
 

@@ -179,7 +179,7 @@ async fn life(url: &str) {
     let first = process(&raw);
     let store = Store::connect(url).await.expect("the store opens");
     let job = store
-        .ingest(&request(&first, false, true))
+        .ingest(&request(&first, false, true), &Default::default())
         .await
         .expect("the upload is written")
         .job_id
@@ -262,7 +262,7 @@ async fn life(url: &str) {
 
     let second = process(&changed(&raw));
     let job = store
-        .ingest(&request(&second, true, true))
+        .ingest(&request(&second, true, true), &Default::default())
         .await
         .expect("the re-upload is written")
         .job_id

@@ -44,7 +44,9 @@ pub struct UploadResponse {
     pub messages_processed: u64,
     /// Conversations already stored with the same content.
     pub conversations_skipped: u64,
-    /// Cleaning counts by reason.
+    /// Of the conversations written, stored ones that gained messages from this file (merged).
+    pub conversations_merged: u64,
+    /// Cleaning counts by reason; messages already stored count as `duplicate`.
     pub filtered: Filtered,
     /// Chats whose value was not an array, by id (at most 20 named).
     pub invalid_chats: BTreeMap<String, String>,
@@ -110,7 +112,7 @@ async fn read_form(
     path = "/api/upload-json",
     tag = "upload",
     params(UploadParams),
-    request_body(content_type = "multipart/form-data", description = "`file`: the export (JSON); `force_reprocess`: true/false"),
+    request_body(content_type = "multipart/form-data", description = "`file`: the export (JSON); `force_reprocess`: true/false. A stored chat that arrives with other messages is merged with them (each message kept once); forced, it is replaced."),
     responses(
         (status = 200, body = UploadResponse),
         (status = 400, description = "not an export: the parser's message names the byte offset or chat", body = super::error::ErrorBody),
@@ -180,17 +182,19 @@ pub async fn upload_json(
     Ok(Json(UploadResponse {
         success: true,
         message: format!(
-            "Processed {} conversations ({} messages); {} already stored were skipped; {} messages filtered out.",
+            "Processed {} conversations ({} messages, {} merged with their stored versions); {} already stored were skipped; {} messages filtered out.",
             o.conversations_processed,
             o.messages_processed,
+            o.conversations_merged,
             o.conversations_skipped,
-            r.filtered.messages()
+            o.filtered.messages()
         ),
         upload_id,
         conversations_processed: o.conversations_processed,
         messages_processed: o.messages_processed,
         conversations_skipped: o.conversations_skipped,
-        filtered: r.filtered,
+        conversations_merged: o.conversations_merged,
+        filtered: o.filtered,
         invalid_chats: r.invalid_chat_examples.iter().map(|c| (c.chat_id.clone(), c.found.clone())).collect(),
         processing_time_seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         job: o.job_id.clone().map(|id| JobRef { id, status: JobState::Queued }),

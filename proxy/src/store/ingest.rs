@@ -2,9 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use powerpulse_shared::cleaning::{merge_chat, CleanChat};
 use powerpulse_shared::evaluate::Label;
 use powerpulse_shared::list::search_text;
-use powerpulse_shared::{AnalysisStatus, CleaningReport, Conversation, Message, Summary};
+use powerpulse_shared::{
+    build_conversation, AnalysisStatus, CleaningReport, Conversation, Filtered, Message, Options,
+    Summary,
+};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::rollups::{apply_delta, Delta};
@@ -45,6 +49,10 @@ pub struct IngestRequest {
 pub struct IngestOutcome {
     /// Conversations written (new, changed, or forced).
     pub conversations_processed: u64,
+    /// Of those, stored conversations that gained messages from this upload (merged).
+    pub conversations_merged: u64,
+    /// The upload's cleaning counts, with its messages already stored counted as `duplicate`.
+    pub filtered: Filtered,
     /// Messages of the conversations written.
     pub messages_processed: u64,
     /// Conversations already stored with the same content (not rewritten, not re-analysed).
@@ -78,6 +86,80 @@ type Existing = HashMap<String, (String, String)>;
 /// The stored summaries (JSON) of the chats an upload changes, by chat id.
 type StoredSummaries = HashMap<String, String>;
 
+/// Stored chats an upload brings other messages for, each merged with its stored version
+/// (`cleaning::merge_chat`) and measured again: by chat id, with how many of the upload's
+/// messages it already held.
+#[derive(Default)]
+struct Merged(HashMap<String, (IngestConversation, u64)>);
+
+impl Merged {
+    /// The stored chats whose content the upload changes, when it does not force a replacement.
+    fn candidates<'a>(req: &'a IngestRequest, existing: &Existing) -> Vec<&'a str> {
+        if req.force {
+            return Vec::new();
+        }
+        req.conversations
+            .iter()
+            .filter(|c| {
+                existing
+                    .get(&c.conversation.summary.chat_id)
+                    .is_some_and(|(hash, _)| *hash != c.content_hash)
+            })
+            .map(|c| c.conversation.summary.chat_id.as_str())
+            .collect()
+    }
+
+    /// Merges each stored chat with the upload's version of it, off the async runtime.
+    async fn of(req: &IngestRequest, stored: Vec<CleanChat>, opts: &Options) -> Merged {
+        let new: HashMap<&str, &[Message]> = req
+            .conversations
+            .iter()
+            .map(|c| {
+                (
+                    c.conversation.summary.chat_id.as_str(),
+                    &c.conversation.messages[..],
+                )
+            })
+            .collect();
+        let work: Vec<(CleanChat, Vec<Message>)> = stored
+            .into_iter()
+            .map(|chat| {
+                let messages = new
+                    .get(chat.chat_id.as_str())
+                    .map_or(Vec::new(), |m| m.to_vec());
+                (chat, messages)
+            })
+            .collect();
+        let opts = opts.clone();
+        let merged = tokio::task::spawn_blocking(move || {
+            work.into_iter()
+                .map(|(chat, new)| {
+                    let (chat, repeats) = merge_chat(chat, &new);
+                    let conversation = build_conversation(chat, &opts);
+                    let merged = IngestConversation {
+                        content_hash: crate::ingest::content_hash(&conversation),
+                        conversation,
+                    };
+                    (
+                        merged.conversation.summary.chat_id.clone(),
+                        (merged, repeats),
+                    )
+                })
+                .collect()
+        })
+        .await
+        .expect("merging does not panic");
+        Merged(merged)
+    }
+
+    /// The version of `c` to store: merged with the stored chat where there is one.
+    fn version<'a>(&'a self, c: &'a IngestConversation) -> &'a IngestConversation {
+        self.0
+            .get(&c.conversation.summary.chat_id)
+            .map_or(c, |(m, _)| m)
+    }
+}
+
 /// What an upload writes, decided from what is stored (references into the request).
 struct Plan<'a> {
     /// New, changed or forced conversations in file order, with their positions (-1: a
@@ -95,6 +177,10 @@ struct Plan<'a> {
     retry_failed: Vec<&'a str>,
     /// Conversations left as stored.
     skipped: u64,
+    /// Written conversations merged with their stored versions.
+    merged: u64,
+    /// The upload's messages the store held already (in merged and in skipped chats).
+    repeats: u64,
     /// The reviews of replaced conversations: their new versions keep them.
     reviews: HashMap<String, Label>,
 }
@@ -126,9 +212,10 @@ impl<'a> Plan<'a> {
     }
 
     /// The stored chats an upload replaces (changed content, or forced).
-    fn replacing(req: &'a IngestRequest, existing: &Existing) -> Vec<&'a str> {
+    fn replacing(req: &'a IngestRequest, existing: &Existing, merged: &'a Merged) -> Vec<&'a str> {
         req.conversations
             .iter()
+            .map(|c| merged.version(c))
             .filter(|c| {
                 existing
                     .get(&c.conversation.summary.chat_id)
@@ -143,17 +230,25 @@ impl<'a> Plan<'a> {
     fn of(
         req: &'a IngestRequest,
         existing: &Existing,
+        merged: &'a Merged,
         first_ord: i64,
         reviews: HashMap<String, Label>,
     ) -> Plan<'a> {
         let (mut rows, mut replaced, mut retry_failed, mut skipped) =
             (Vec::new(), Vec::new(), Vec::new(), 0);
+        let (mut merges, mut repeats) = (0, 0);
         let mut next = first_ord;
         for c in &req.conversations {
+            let c = merged.version(c);
             let id = c.conversation.summary.chat_id.as_str();
             match existing.get(id) {
                 Some((hash, status)) if *hash == c.content_hash && !req.force => {
                     skipped += 1;
+                    // Stored already: every message of the upload's version is a repeat.
+                    repeats += merged
+                        .0
+                        .get(id)
+                        .map_or(c.conversation.messages.len() as u64, |(_, r)| *r);
                     if status == AnalysisStatus::Failed.as_str() {
                         retry_failed.push(id);
                     }
@@ -161,6 +256,10 @@ impl<'a> Plan<'a> {
                 Some(_) => {
                     rows.push((c, -1));
                     replaced.push(id);
+                    if let Some((_, r)) = merged.0.get(id) {
+                        merges += 1;
+                        repeats += r;
+                    }
                 }
                 None => {
                     rows.push((c, next));
@@ -187,6 +286,8 @@ impl<'a> Plan<'a> {
             messages,
             retry_failed,
             skipped,
+            merged: merges,
+            repeats,
             reviews,
         };
         let mut seen = HashSet::new();
@@ -239,6 +340,14 @@ impl<'a> Plan<'a> {
             delta.now_status(&stored(id)?, AnalysisStatus::Pending);
         }
         Ok(delta)
+    }
+
+    /// The upload's cleaning counts, with the messages that merged chats already held counted
+    /// as duplicates (as when the exports are read together).
+    fn filtered(&self, req: &IngestRequest) -> Filtered {
+        let mut f = req.report.filtered;
+        f.duplicate += self.repeats;
+        f
     }
 
     /// The chats the analysis job gets: everything written, plus earlier failures found again.
@@ -493,7 +602,7 @@ where
             .push_bind(plan.rows.len() as i64)
             .push_bind(plan.skipped as i64)
             .push_bind(plan.messages.len() as i64)
-            .push_bind(serde_json::to_string(&req.report.filtered).expect("counts serialize"))
+            .push_bind(serde_json::to_string(&plan.filtered(req)).expect("counts serialize"))
             .push_bind(job_id.map(str::to_owned));
     });
     qb
@@ -511,8 +620,9 @@ impl IngestRequest {
 }
 
 impl Store {
-    /// Writes an upload in one transaction.
-    pub async fn ingest(&self, req: &IngestRequest) -> Result<IngestOutcome> {
+    /// Writes an upload in one transaction; a stored chat that arrives with other messages is
+    /// merged with them (unless forced) and measured again with `opts`.
+    pub async fn ingest(&self, req: &IngestRequest, opts: &Options) -> Result<IngestOutcome> {
         let now = now_ms();
         let ids: Vec<&str> = req
             .conversations
@@ -553,8 +663,37 @@ impl Store {
                 .bind(new_count)
                 .fetch_one(&mut *tx)
                 .await?;
+            let mut stored = Vec::new();
+            for chunk in Merged::candidates(req, &existing).chunks(KEY_CHUNK) {
+                let rows = in_list(
+                    "SELECT chat_id, message_id, time_ms, role, agent, text FROM messages WHERE chat_id IN",
+                    chunk,
+                )
+                .push(" ORDER BY chat_id, seq")
+                .build()
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in rows {
+                    let chat_id: String = col(&row, "chat_id")?;
+                    let message = Message {
+                        id: col(&row, "message_id")?,
+                        time_ms: col(&row, "time_ms")?,
+                        role: super::role_of(&row)?,
+                        agent: col::<Option<String>, _>(&row, "agent")?.map(Into::into),
+                        text: col(&row, "text")?,
+                        sentiment: None,
+                        reply_gap_minutes: None,
+                        segment: 0,
+                    };
+                    match stored.last_mut() {
+                        Some(CleanChat { chat_id: last, messages }) if *last == chat_id => messages.push(message),
+                        _ => stored.push(CleanChat { chat_id, messages: vec![message] }),
+                    }
+                }
+            }
+            let merged = Merged::of(req, stored, opts).await;
             let mut reviews = HashMap::new();
-            for chunk in Plan::replacing(req, &existing).chunks(KEY_CHUNK) {
+            for chunk in Plan::replacing(req, &existing, &merged).chunks(KEY_CHUNK) {
                 let rows = in_list("SELECT chat_id, body FROM reviews WHERE chat_id IN", chunk)
                     .build()
                     .fetch_all(&mut *tx)
@@ -563,7 +702,7 @@ impl Store {
                     reviews.insert(col(&row, "chat_id")?, super::reviews::stored_label(&col::<String, _>(&row, "body")?)?);
                 }
             }
-            let plan = Plan::of(req, &existing, end - new_count, reviews);
+            let plan = Plan::of(req, &existing, &merged, end - new_count, reviews);
             // Only the chats whose stored version leaves the rollups (replaced, or failed and
             // pending again) need their summary, read before the writes replace it: a repeated
             // upload skips without reading any.
@@ -599,6 +738,8 @@ impl Store {
             }
             Ok(IngestOutcome {
                 conversations_processed: plan.rows.len() as u64,
+                conversations_merged: plan.merged,
+                filtered: plan.filtered(req),
                 messages_processed: plan.messages.len() as u64,
                 conversations_skipped: plan.skipped,
                 job_id,

@@ -199,12 +199,13 @@ impl Store {
         *seen = Some((v, Instant::now()));
     }
 
-    /// Cleaning counts over the distinct files uploaded (a file uploaded twice counts once).
+    /// Cleaning counts over the distinct files uploaded (a file uploaded twice counts once, as
+    /// its first upload found it: later ones find its messages stored already).
     pub async fn filtered_totals(&self) -> Result<Filtered> {
         let rows: Vec<String> = with_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT u.filtered FROM uploads u
-                 WHERE u.created_at = (SELECT MAX(v.created_at) FROM uploads v WHERE v.file_hash = u.file_hash)",
+                 WHERE u.created_at = (SELECT MIN(v.created_at) FROM uploads v WHERE v.file_hash = u.file_hash)",
             )
             .fetch_all(pool)
             .await?
