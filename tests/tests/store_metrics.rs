@@ -276,6 +276,15 @@ async fn life(url: &str) {
     judge(&store, &job, 80, false).await;
     check_step(&store, "AI results on the new content", 16).await;
 
+    // The first export again, not forced: every changed chat gets its old messages back beside
+    // the new ones (merged) and moves between rollups again.
+    let merged = store
+        .ingest(&request(&first, false, false), &Default::default())
+        .await
+        .expect("the plain re-upload is written");
+    assert!(merged.conversations_merged > 20, "{merged:?}");
+    check_step(&store, "plain re-upload, merged", 24).await;
+
     // A store from before the rollups: they are built from its conversations when it opens.
     let rebuilt = {
         store.close().await;

@@ -249,7 +249,8 @@ impl<'a> Plan<'a> {
                         .0
                         .get(id)
                         .map_or(c.conversation.messages.len() as u64, |(_, r)| *r);
-                    if status == AnalysisStatus::Failed.as_str() {
+                    // Queued again only where an AI will take it: without one it stays failed.
+                    if status == AnalysisStatus::Failed.as_str() && req.ai_analyzer.is_some() {
                         retry_failed.push(id);
                     }
                 }
