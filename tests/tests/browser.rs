@@ -23,7 +23,7 @@
 //! | accessible in light and dark | `the_dashboard_is_accessible_in_light_and_dark` |
 //! | review a random sample from the keyboard; the figures follow; reviews survive a reload and a re-import | `reviews_by_keyboard_move_the_figures_and_survive_a_reload` |
 //! | import a labels file: the agreement panel fills; export the reviews for `powerpulse evaluate` | `a_labels_file_fills_the_agreement_panel_and_exports_back` |
-//! | set business hours and see the figures change; compare two weeks; download the report | `business_hours_change_the_figures_and_two_weeks_compare` |
+//! | set business hours and see the figures change; compare two weeks (from the menus and from a week's row); every week's and month's figures; download the report | `business_hours_change_the_figures_and_two_weeks_compare` |
 //! | click a chart bar or a KPI's misses and get exactly its conversations | `a_chart_bar_opens_exactly_its_conversations` |
 //! | choose two overlapping exports: one dataset, the duplicates counted | `two_overlapping_exports_merge_with_the_duplicates_counted` |
 
@@ -1902,9 +1902,13 @@ async fn business_hours_change_the_figures_and_two_weeks_compare() {
     select(c, "compare-current", &cmp.previous).await;
     wait_attr(c, "comparison", "data-current", &cmp.previous).await;
 
-    // The report page downloads, and is the CLI's for the same settings.
-    select(c, "compare-current", &cmp.current).await;
+    // Every week's figures, as the report has them; a week's own button compares it.
+    assert_eq!(period_rows(c, &office).await, period_figures(&office));
+    compare_from_row(c, &cmp.current).await;
     wait_attr(c, "comparison", "data-current", &cmp.current).await;
+    wait_attr(c, "comparison", "data-previous", &cmp.previous).await;
+
+    // The report page downloads, and is the CLI's for the same settings.
     click(c, "report-download").await;
     let page = wait_file(
         &b.downloads.join("powerpulse_report.html"),
@@ -1926,9 +1930,85 @@ async fn business_hours_change_the_figures_and_two_weeks_compare() {
         String::from_utf8(want).unwrap()
     );
 
+    // By month, the rows are the months'.
+    select(c, "period", "month").await;
+    let monthly = shared_report(
+        &file,
+        &powerpulse_shared::report::ReportParams {
+            period: Some("month".into()),
+            ..params.clone()
+        },
+    );
+    assert_ne!(monthly.periods.len(), office.periods.len());
+    assert_eq!(period_rows(c, &monthly).await, period_figures(&monthly));
+
     // The settings are kept: after a reload the figures are the office's.
     c.refresh().await.unwrap();
     wait_attr(c, "time-business-first-response", "data-value", &business).await;
+}
+
+/// Each period's name, conversations, CSAT and business first-response median, as the page's
+/// attributes carry them.
+fn period_figures(r: &powerpulse_shared::report::Report) -> Vec<[String; 4]> {
+    r.periods
+        .iter()
+        .map(|p| {
+            let csat = (p.core.n.csat > 0).then_some(p.core.csat_percentage);
+            [
+                p.period.clone(),
+                p.core.total_conversations.to_string(),
+                raw(csat),
+                raw(p.service.business.first_response.median),
+            ]
+        })
+        .collect()
+}
+
+/// The period table's rows, once it shows `r`'s periods (or after 20 s).
+async fn period_rows(c: &Client, r: &powerpulse_shared::report::Report) -> Vec<[String; 4]> {
+    let want: Vec<String> = r.periods.iter().map(|p| p.period.clone()).collect();
+    let start = Instant::now();
+    loop {
+        let mut rows = Vec::new();
+        for e in c
+            .find_all(Locator::Css("[data-testid='period-row']"))
+            .await
+            .unwrap()
+        {
+            let mut cells = Vec::new();
+            for a in [
+                "data-period",
+                "data-conversations",
+                "data-csat",
+                "data-first-response",
+            ] {
+                cells.push(e.attr(a).await.unwrap().unwrap_or_default());
+            }
+            rows.push([
+                cells[0].clone(),
+                cells[1].clone(),
+                cells[2].clone(),
+                cells[3].clone(),
+            ]);
+        }
+        let names: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+        if names == want || start.elapsed() > Duration::from_secs(20) {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks the "Compare" button of the period table's row for `period`.
+async fn compare_from_row(c: &Client, period: &str) {
+    let e = c
+        .find(Locator::Css(&format!(
+            "[data-testid='period-row'][data-period='{period}'] [data-testid='period-compare']"
+        )))
+        .await
+        .unwrap();
+    scroll_to(c, &e).await;
+    e.click().await.unwrap();
 }
 
 /// Waits until the element `id` holds `part` in its text.

@@ -62,6 +62,45 @@ fn times_row(name: &'static str, id: &'static str, cal: Stats, bus: Stats) -> im
     }
 }
 
+/// Every period's figures (the report page's and the CSV's rows); a row's button compares that
+/// period with the one before.
+fn period_table(ui: Ui, r: &Report) -> impl IntoView {
+    let rows = r
+        .periods
+        .iter()
+        .map(|p| {
+            let (core, s) = (&p.core, &p.service);
+            let csat = (core.n.csat > 0).then_some(core.csat_percentage);
+            let fcr = (core.n.fcr > 0).then_some(core.fcr_percentage);
+            let period = p.period.clone();
+            view! {
+                <tr data-testid="period-row" data-period=p.period.clone()
+                    data-conversations=core.total_conversations.to_string() data-csat=raw(csat) data-fcr=raw(fcr)
+                    data-first-response=raw(s.business.first_response.median)>
+                    <th scope="row">{p.period.clone()}</th>
+                    <td class="num">{format::count(core.total_conversations)}</td>
+                    <td class="num">{csat.map(format::pct).unwrap_or_else(|| "–".into())}</td>
+                    <td class="num">{fcr.map(format::pct).unwrap_or_else(|| "–".into())}</td>
+                    <td class="num">{format!("{} / {}", format::minutes(s.calendar.first_response.median), format::minutes(s.business.first_response.median))}</td>
+                    <td class="num">{level(&s.first_response)}</td>
+                    <td class="num">{level(&s.reply_gap)}</td>
+                    <td><button class="button ghost small" data-testid="period-compare"
+                        on:click=move |_| { let v = Some(period.clone()); change(ui, |p| { p.compare = v; p.against = None; }) }>"Compare"</button></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="compact" data-testid="periods">
+            <caption>{format!("By {}", r.period)}</caption>
+            <thead><tr><th scope="col"></th><th scope="col" class="num">"Conversations"</th><th scope="col" class="num">"CSAT"</th>
+                <th scope="col" class="num">"FCR"</th><th scope="col" class="num">"First response, median (calendar / business)"</th>
+                <th scope="col" class="num">"First responses within target"</th><th scope="col" class="num">"Reply gaps within target"</th><th scope="col"></th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
 fn figures(ui: Ui, r: &Report) -> impl IntoView {
     let s = &r.service;
     let m = &r.responsiveness;
@@ -116,6 +155,7 @@ fn figures(ui: Ui, r: &Report) -> impl IntoView {
                 {times_row("Customer turn", "turn", s.calendar.turn, s.business.turn)}
             </tbody>
         </table>
+        {period_table(ui, r)}
         {cmp.map(|c| view! {
             <div class="compare">
                 <label>"Compare "
