@@ -410,7 +410,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
             let slices: Vec<&[u8]> = inputs.iter().map(|i| &**i).collect();
             let d = crate::pipeline::process_merged(&slices, &options)
                 .map_err(|(i, e)| in_file(&files[i])(e.to_string()))?;
-            let r = d.report(&f, &opts);
+            let r = crate::pipeline::report(&d, &f, &opts);
             let bytes = if json {
                 let mut b = serde_json::to_vec_pretty(&r).map_err(io::Error::from)?;
                 b.push(b'\n');

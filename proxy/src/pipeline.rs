@@ -8,8 +8,9 @@ use rayon::prelude::*;
 
 use powerpulse_shared::cleaning::{ChatCleaner, CleanChat, CleanedChat};
 use powerpulse_shared::export::{self, RawExport};
+use powerpulse_shared::report::{Report, ReportBuilder, ReportOptions};
 use powerpulse_shared::{
-    build_conversation, BuiltinAnalyzer, CleaningOptions, Conversation, Dataset, Options,
+    build_conversation, BuiltinAnalyzer, CleaningOptions, Conversation, Dataset, Filter, Options,
     ParseError, Runner, Taxonomy,
 };
 
@@ -42,6 +43,33 @@ pub fn process(input: &[u8], opts: &Options) -> Result<Dataset, ParseError> {
 pub fn process_merged(inputs: &[&[u8]], opts: &Options) -> Result<Dataset, (usize, ParseError)> {
     powerpulse_shared::process_merged_with(inputs, opts, &Threads)
 }
+
+/// `Dataset::report` on all cores: each run of conversations counted apart, the parts merged in
+/// order (`ReportBuilder::merge`), so the report is the sequential one.
+pub fn report(d: &Dataset, filter: &Filter, opts: &ReportOptions) -> Report {
+    let range = filter.time_range();
+    d.conversations
+        .par_iter()
+        .with_min_len(REPORT_PER_TASK)
+        .fold(
+            || ReportBuilder::new(filter, opts),
+            |mut b, c| {
+                if filter.matches(&c.summary, range) {
+                    b.add(&c.summary);
+                }
+                b
+            },
+        )
+        .reduce_with(|mut a, b| {
+            a.merge(b);
+            a
+        })
+        .unwrap_or_else(|| ReportBuilder::new(filter, opts))
+        .finish(d.report.filtered)
+}
+
+/// Conversations per report part: each part has its own business clock and tallies to merge.
+const REPORT_PER_TASK: usize = 1024;
 
 /// The pipeline's steps on rayon's threads. rayon keeps the input's order and balances uneven
 /// chats across the cores; a few dozen chats per task keep its overhead small.
@@ -83,8 +111,8 @@ impl Runner for Threads {
 
 #[cfg(test)]
 mod tests {
+    use powerpulse_shared::report::ReportParams;
     use powerpulse_shared::synth::{generate, SynthOptions};
-    use powerpulse_shared::Filter;
 
     use super::*;
 
@@ -100,6 +128,43 @@ mod tests {
         assert_eq!(a.conversations, b.conversations);
         assert_eq!(a.report, b.report);
         assert_eq!(a.metrics(&Filter::default()), b.metrics(&Filter::default()));
+    }
+
+    #[test]
+    fn threaded_report_equals_the_shared_one() {
+        let bytes = generate(&SynthOptions {
+            conversations: 5000,
+            seed: 4,
+            ..SynthOptions::default()
+        });
+        let d = process(&bytes, &Options::default()).unwrap();
+        let params = ReportParams {
+            business_hours: Some("Mon-Fri 08:00-17:00, Sat 09:00-13:00".into()),
+            holidays: Some("2025-08-15".into()),
+            identifiers: Some(true),
+            ..ReportParams::default()
+        };
+        for (filter, period) in [(Filter::default(), "week"), (Filter::default(), "day")] {
+            let opts = ReportParams {
+                period: Some(period.into()),
+                ..params.clone()
+            }
+            .to_options(filter.tz)
+            .unwrap();
+            let threaded = report(&d, &filter, &opts);
+            assert!(threaded.breaches > 0);
+            assert_eq!(threaded, d.report(&filter, &opts), "by {period}");
+        }
+        let agent = d.summaries().find_map(|s| s.agents.first().cloned());
+        assert!(agent.is_some());
+        let filter = Filter {
+            agent: agent.clone(),
+            ..Filter::default()
+        };
+        let opts = params.to_options(filter.tz).unwrap();
+        let threaded = report(&d, &filter, &opts);
+        assert!(threaded.metrics.core.total_conversations < d.conversations.len() as u64);
+        assert_eq!(threaded, d.report(&filter, &opts), "one agent");
     }
 
     #[test]

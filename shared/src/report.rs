@@ -233,6 +233,13 @@ struct Part {
     service: ServiceTally,
 }
 
+impl Part {
+    fn merge(&mut self, o: &Part) {
+        self.tally.merge(&o.tally, 1);
+        self.service.merge(&o.service);
+    }
+}
+
 /// Builds a report one conversation at a time (the server streams them from its store).
 pub struct ReportBuilder<'a> {
     filter: &'a Filter,
@@ -294,6 +301,25 @@ impl<'a> ReportBuilder<'a> {
             t.add(s, Some(i as u32), &mut self.clock, targets, &mut |_| {});
         }
         self.openings.add(s);
+    }
+
+    /// Adds what another builder of the same report counted, so parts of a selection can be
+    /// counted apart (on several cores) and give the report of all of it.
+    pub fn merge(&mut self, o: ReportBuilder<'a>) {
+        self.all.merge(&o.all);
+        for (start, p) in o.periods {
+            self.periods.entry(start).or_default().merge(&p);
+        }
+        for (agent, (n, t)) in o.agents {
+            let (m, mine) = self.agents.entry(agent).or_default();
+            *m += n;
+            mine.merge(&t);
+        }
+        self.openings.merge(o.openings);
+        self.breaches += o.breaches;
+        for b in o.breach_list {
+            keep_longest(&mut self.breach_list, b);
+        }
     }
 
     /// The report; `filtered` is what cleaning dropped.
@@ -447,6 +473,31 @@ mod tests {
             Schedule::always(tz)
         };
         ReportOptions::new(schedule)
+    }
+
+    #[test]
+    fn parts_counted_apart_and_merged_give_the_report_of_all() {
+        let export = crate::synth::generate(&crate::synth::SynthOptions {
+            conversations: 600,
+            seed: 8,
+            ..crate::synth::SynthOptions::default()
+        });
+        let d = process(&export, &Options::default()).unwrap();
+        let f = Filter::default();
+        let mut opts = options(true);
+        opts.identifiers = true;
+        let whole = d.report(&f, &opts);
+        assert!(whole.breaches > 0 && whole.periods.len() > 1 && whole.agents.len() > 1);
+        for parts in [2, 7, 64] {
+            let size = d.conversations.len().div_ceil(parts);
+            let mut merged = ReportBuilder::new(&f, &opts);
+            for chunk in d.conversations.chunks(size) {
+                let mut b = ReportBuilder::new(&f, &opts);
+                chunk.iter().for_each(|c| b.add(&c.summary));
+                merged.merge(b);
+            }
+            assert_eq!(merged.finish(d.report.filtered), whole, "{parts} parts");
+        }
     }
 
     #[test]

@@ -68,6 +68,11 @@ impl Openings {
         );
     }
 
+    /// Adds the openings another collection holds (the figures do not depend on the order).
+    pub fn merge(&mut self, other: Openings) {
+        self.list.extend(other.list);
+    }
+
     /// Meta's figures over the openings collected.
     pub fn responsiveness(mut self) -> Responsiveness {
         // A total order, so conversations read in any order give the same window.
