@@ -109,7 +109,8 @@ impl Merged {
             .collect()
     }
 
-    /// Merges each stored chat with the upload's version of it, off the async runtime.
+    /// Merges each stored chat with the upload's version of it, on all cores, off the async
+    /// runtime.
     async fn of(req: &IngestRequest, stored: Vec<CleanChat>, opts: &Options) -> Merged {
         let new: HashMap<&str, &[Message]> = req
             .conversations
@@ -132,7 +133,8 @@ impl Merged {
             .collect();
         let opts = opts.clone();
         let merged = tokio::task::spawn_blocking(move || {
-            work.into_iter()
+            use rayon::prelude::*;
+            work.into_par_iter()
                 .map(|(chat, new)| {
                     let (chat, repeats) = merge_chat(chat, &new);
                     let conversation = build_conversation(chat, &opts);
