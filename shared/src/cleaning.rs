@@ -165,11 +165,18 @@ enum Drop {
 
 /// Cleans a parsed export: applies the drop rules in the spec's order, assigns roles, sorts.
 pub fn clean(raw: &RawExport<'_>, opts: &CleaningOptions) -> (Vec<CleanChat>, CleaningReport) {
+    gather(raw, clean_each(raw, opts))
+}
+
+/// Every chat of `raw` cleaned in order on this thread, for [`gather`].
+pub fn clean_each<'r>(
+    raw: &'r RawExport<'_>,
+    opts: &'r CleaningOptions,
+) -> impl Iterator<Item = CleanedChat> + 'r {
     let mut cleaner = ChatCleaner::new(opts);
-    gather(
-        raw,
-        raw.chats.iter().map(|(id, value)| cleaner.clean(id, value)),
-    )
+    raw.chats
+        .iter()
+        .map(move |(id, value)| cleaner.clean(id, value))
 }
 
 /// One chat after cleaning: the conversation it gives, if any, and what was read and dropped.

@@ -119,11 +119,7 @@ pub trait Runner {
         raw: &'r export::RawExport<'_>,
         opts: &'r CleaningOptions,
     ) -> Vec<cleaning::CleanedChat> {
-        let mut cleaner = cleaning::ChatCleaner::new(opts);
-        raw.chats
-            .iter()
-            .map(|(id, v)| cleaner.clean(id, v))
-            .collect()
+        cleaning::clean_each(raw, opts).collect()
     }
 
     /// Measures and analyses every cleaned chat ([`build_conversation`]), in order.
