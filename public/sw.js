@@ -36,9 +36,11 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  // Assets: cache first (hashed names never change), then network, kept for next time.
+  // Assets: cache first (hashed names never change), then network, kept for next time. A
+  // request of the module worker or a CORS preload carries headers the precache's requests did
+  // not (the server varies on Origin and Accept-Encoding); the file is the same, so ignore Vary.
   event.respondWith(
-    caches.match(event.request).then((hit) => hit || fetch(event.request).then((resp) => {
+    caches.match(event.request, { ignoreVary: true }).then((hit) => hit || fetch(event.request).then((resp) => {
       if (resp.ok) {
         const copy = resp.clone();
         caches.open(CACHE).then((c) => c.put(event.request, copy));

@@ -336,9 +336,11 @@ fn on_reply(ui: Ui, reply: Reply, payload: JsValue) {
     }
 }
 
-/// Starts the worker (`/worker-loader.js` loads the worker's wasm).
+/// Starts the worker (`/worker-loader.js`, a module worker, loads the page's own wasm).
 pub fn start(ui: Ui) {
-    let worker = match Worker::new("./worker-loader.js") {
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    let worker = match Worker::new_with_options("./worker-loader.js", &options) {
         Ok(w) => w,
         Err(e) => {
             ui.error.set(Some(format!(

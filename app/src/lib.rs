@@ -3,7 +3,8 @@
 //! are kept in IndexedDB and the app works offline (service worker). When the server offers an
 //! AI provider, conversations can be sent to it through `/api/analyze`.
 //!
-//! `main.rs` mounts [`App`]; `bin/worker.rs` runs [`engine`].
+//! One wasm serves both threads, so the browser downloads the shared crate once: `main.rs`
+//! mounts [`App`] on the page and runs [`engine`] in the worker (`public/worker-loader.js`).
 
 pub mod bridge;
 pub mod components;

@@ -116,7 +116,13 @@ async fn wait_for(
                 Some(e) => e.text().await.unwrap_or_default(),
                 None => String::new(),
             };
-            panic!("{what}: KPIs {k:?} after {timeout:?} {err}");
+            let page = c
+                .execute("return document.body.innerText.slice(0, 2000)", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            panic!("{what}: KPIs {k:?} after {timeout:?} {err}\npage: {page}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
