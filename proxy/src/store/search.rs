@@ -111,8 +111,9 @@ impl Needle {
     }
 }
 
-/// ` AND` the text is in the conversation's search text: `instr` on SQLite, a `LIKE` that
-/// PostgreSQL's trigram index serves.
+/// ` AND` the text is in the conversation's search text: `instr` on SQLite; on PostgreSQL a
+/// `LIKE` on the narrow `conversation_search` table (migration 0010), which its trigram index
+/// serves and whose rechecks read small rows.
 fn push_contains<DB: Database>(qb: &mut QueryBuilder<DB>, text: &str)
 where
     String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -122,14 +123,27 @@ where
             .push_bind(text.to_owned())
             .push(") > 0");
     } else {
-        let escaped = text
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        qb.push(" AND search_text LIKE ")
-            .push_bind(format!("%{escaped}%"))
-            .push(" ESCAPE '\\'");
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM conversation_search s \
+             WHERE s.ord = conversations.ord",
+        );
+        push_like(qb, text);
+        qb.push(")");
     }
+}
+
+/// ` AND search_text LIKE '%text%'` (PostgreSQL), the text's wildcards escaped.
+fn push_like<DB: Database>(qb: &mut QueryBuilder<DB>, text: &str)
+where
+    String: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    qb.push(" AND search_text LIKE ")
+        .push_bind(format!("%{escaped}%"))
+        .push(" ESCAPE '\\'");
 }
 
 /// ` LIMIT n OFFSET m` of a page.
@@ -172,6 +186,11 @@ impl Store {
                         qb.push(" JOIN conversations ON conversations.ord = conversations_fts.rowid");
                     }
                     qb.push(" WHERE conversations_fts MATCH ").push_bind(phrase.clone());
+                }
+                Some(Needle::Text(text)) if !self.is_sqlite() && conds.is_empty() => {
+                    // Nothing else filters: the narrow table alone, as its index finds it.
+                    qb.push("conversation_search WHERE 1 = 1");
+                    push_like(&mut qb, text);
                 }
                 Some(Needle::Text(text)) => {
                     qb.push("conversations WHERE 1 = 1");
